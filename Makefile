@@ -1,0 +1,42 @@
+# The two commands a newcomer runs: `make run` and `make test`. Both install what they need.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test worker beat migrate seed lint clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+# SQLite and in-process tasks unless DATABASE_URL / REDIS_URL are set.
+run: seed
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: install
+	bash scripts/test.sh
+
+# With REDIS_URL set: the worker and the scheduler, each in its own terminal.
+worker: install
+	$(VENV)/bin/celery -A csplatform worker --loglevel=info
+
+beat: install
+	$(VENV)/bin/celery -A csplatform beat --loglevel=info
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

@@ -1,0 +1,35 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from csplatform.jobs.api import JobRunViewSet
+from csplatform.tenancy import api as tenancy_api
+from csplatform.tenancy import views as tenancy_views
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("job-runs", JobRunViewSet, basename="jobrun")
+
+# Every page of a tenant lives under /t/<slug>/; TenantPathMiddleware resolves the slug.
+tenant_patterns = [
+    path("", tenancy_views.tenant_home, name="tenant_home"),
+    path("ops/jobs/", include("csplatform.jobs.urls")),
+]
+
+api_v1 = [
+    path("me/", tenancy_api.me, name="api-me"),
+    *router.urls,
+]
+
+urlpatterns = [
+    path("", tenancy_views.pick_tenant, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("t/<slug:tenant_slug>/", include(tenant_patterns)),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]

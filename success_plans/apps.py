@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class SuccessPlansConfig(AppConfig):
+    name = "success_plans"

@@ -1,0 +1,77 @@
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from csplatform import celery_app
+from csplatform.tenancy.models import Role
+
+from .factories import MembershipFactory, TenantFactory, UserFactory
+
+IS_POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+SQLITE_SKIP_REASON = (
+    "needs PostgreSQL (row level security / set-based SQL); this run is on SQLite. "
+    "Set DATABASE_URL or start PostgreSQL on 127.0.0.1:5432 to run it."
+)
+
+
+def pytest_report_header(config):
+    db = settings.DATABASES["default"]
+    if IS_POSTGRES:
+        where = f"PostgreSQL {db.get('HOST') or 'socket'}:{db.get('PORT') or 5432} as role {db.get('USER')!r}"
+    else:
+        where = "SQLite (PostgreSQL-only tests will be skipped, each with its reason)"
+    return [f"database: {where}", f"redis: {settings.REDIS_URL or 'none (tasks run in-process)'}"]
+
+
+def pytest_collection_modifyitems(config, items):
+    if IS_POSTGRES:
+        return
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.add_marker(pytest.mark.skip(reason=SQLITE_SKIP_REASON))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    terminalreporter.write_line(f"Tests ran on: {'PostgreSQL' if IS_POSTGRES else 'SQLite'}")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _tasks_run_in_process():
+    # Tests call tasks through `.delay()`; they run in-process unless a test starts its own worker.
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+
+
+@pytest.fixture
+def tenant_a(db):
+    return TenantFactory(slug="alpha", name="Alpha Inc")
+
+
+@pytest.fixture
+def tenant_b(db):
+    return TenantFactory(slug="bravo", name="Bravo Ltd")
+
+
+@pytest.fixture
+def owner(tenant_a):
+    """An ops user of tenant A (may see and run jobs)."""
+    return MembershipFactory(tenant=tenant_a, role=Role.OPS, user__email="owner@alpha.test").user
+
+
+@pytest.fixture
+def teammate(tenant_a):
+    """A CSM of tenant A."""
+    return MembershipFactory(tenant=tenant_a, role=Role.CSM, user__email="teammate@alpha.test").user
+
+
+@pytest.fixture
+def outsider(tenant_b):
+    """An ops user of tenant B only."""
+    return MembershipFactory(tenant=tenant_b, role=Role.OPS, user__email="outsider@bravo.test").user
+
+
+@pytest.fixture
+def pg_cursor(db):
+    """A raw cursor, for asserting what PostgreSQL itself lets through."""
+    with connection.cursor() as cursor:
+        yield cursor
