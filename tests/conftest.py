@@ -5,7 +5,7 @@ from django.db import connection
 from csplatform import celery_app
 from csplatform.tenancy.models import Role
 
-from .factories import MembershipFactory, TenantFactory, UserFactory
+from .factories import MembershipFactory, TenantFactory
 
 IS_POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 SQLITE_SKIP_REASON = (
@@ -40,6 +40,11 @@ def _tasks_run_in_process():
     # Tests call tasks through `.delay()`; they run in-process unless a test starts its own worker.
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from csplatform.tenancy.registry import tenant_owned_models
 from .models import JobRun, TableVolume
 from .registry import nightly_job
 
+
 # Runs last so the counts include what the other nightly jobs wrote.
 @nightly_job("platform.table_volume", order=1000)
 def record_table_volume(*, tenant, day) -> int:

@@ -4,8 +4,8 @@ A job is `func(*, tenant, day) -> int` (rows written). It runs inside `tenant_co
 one transaction, and must be idempotent for (tenant, day): running it twice leaves the same rows.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ def _user(email, full_name, password):
 
 def seed_people(tenant: Tenant, password: str) -> DemoPeople:
     people = DemoPeople(tenant=tenant)
-    for key, full_name, role, _ in PEOPLE:
+    for key, full_name, _role, _ in PEOPLE:
         people.by_key[key] = _user(f"{key}@{tenant.slug}.example", full_name, password)
     for key, _, role, reports_to in PEOPLE:
         membership_set(tenant=tenant, user=people.by_key[key], role=role,

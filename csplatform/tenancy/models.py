@@ -112,13 +112,26 @@ class TenantScopedQuerySet(models.QuerySet):
         return super().bulk_create(objs, *args, **kwargs)
 
 
+class CurrentTenantId(models.Expression):
+    """The current tenant's id, read when the query is compiled (i.e. run), not when it is built.
+
+    So a queryset may be built anywhere (a form field, a filter class, a module constant); running it
+    with no current tenant raises `NoTenantSelected`.
+    """
+
+    output_field = models.BigIntegerField()
+
+    def as_sql(self, compiler, connection):
+        return "%s", [current_tenant().pk]
+
+
 class TenantScopedManager(models.Manager.from_queryset(TenantScopedQuerySet)):
     """Returns only the current tenant's rows and raises `NoTenantSelected` when there is none."""
 
     use_in_migrations = False
 
     def get_queryset(self):
-        return super().get_queryset().filter(tenant_id=current_tenant().pk)
+        return super().get_queryset().filter(tenant_id=CurrentTenantId())
 
 
 class TenantOwnedModel(models.Model):

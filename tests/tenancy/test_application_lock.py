@@ -58,5 +58,5 @@ def test_it_restores_the_outer_tenant_after_a_nested_context(tenant_a, tenant_b)
 def test_it_resets_the_context_when_the_block_raises(tenant_a):
     with pytest.raises(ZeroDivisionError):
         with tenant_context(tenant_a):
-            1 / 0
+            raise ZeroDivisionError
     assert current_tenant_or_none() is None

@@ -26,9 +26,10 @@ class Command(BaseCommand):
                     with tenant_context(tenant):
                         module.seed(tenant=tenant, people=people)
             outcomes = nightly_run_for_tenant(tenant=tenant, day=timezone.localdate(), trigger="command")
-            self.stdout.write(f"{tenant.slug}: seeded; nightly jobs " + ", ".join(f"{o.job} {o.status}" for o in outcomes))
+            ran = ", ".join(f"{o.job} {o.status}" for o in outcomes)
+            self.stdout.write(f"{tenant.slug}: seeded; nightly jobs {ran}")
 
-        self.stdout.write("\nDemo logins (password for all: %s)" % password)
+        self.stdout.write(f"\nDemo logins (password for all: {password})")
         for slug in ("acme", "globex"):
             for key, full_name, role, _ in PEOPLE:
                 self.stdout.write(f"  {key}@{slug}.example".ljust(30) + f"{role.label:<12} {full_name}")
