@@ -79,6 +79,8 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+if env.str("TEST_DATABASE_NAME", default=""):  # lets two test runs share one PostgreSQL server
+    DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME")}
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 # A role that bypasses row level security would silently disable the second tenancy lock, so the
 # app refuses to connect as one unless this loudly named switch is set (never in production).

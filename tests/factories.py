@@ -65,3 +65,62 @@ class JobRunFactory(TenantOwnedFactory):
     started_at = factory.LazyFunction(timezone.now)
     finished_at = factory.LazyFunction(timezone.now)
     rows_written = 3
+
+
+class SegmentFactory(TenantOwnedFactory):
+    class Meta:
+        model = "accounts.Segment"
+        django_get_or_create = ["tenant", "name"]
+
+    name = factory.Sequence(lambda n: f"Segment {n}")
+
+
+class LifecycleStageFactory(TenantOwnedFactory):
+    class Meta:
+        model = "accounts.LifecycleStage"
+        django_get_or_create = ["tenant", "name"]
+
+    name = factory.Sequence(lambda n: f"Stage {n}")
+
+
+class AccountFactory(TenantOwnedFactory):
+    class Meta:
+        model = "accounts.Account"
+
+    name = factory.Faker("company")
+    external_id = factory.Sequence(lambda n: f"001A{n:06d}")
+    domain = factory.Faker("domain_name")
+    industry = "Software"
+    region = "EMEA"
+    licensed_seats = 50
+
+
+class ContactFactory(TenantOwnedFactory):
+    class Meta:
+        model = "accounts.Contact"
+
+    account = factory.SubFactory(AccountFactory, tenant=factory.SelfAttribute("..tenant"))
+    name = factory.Faker("name")
+    email = factory.Sequence(lambda n: f"contact{n}@customer.test")
+    title = "Director"
+
+
+class ActivityFactory(TenantOwnedFactory):
+    class Meta:
+        model = "accounts.Activity"
+
+    account = factory.SubFactory(AccountFactory, tenant=factory.SelfAttribute("..tenant"))
+    kind = "call"
+    occurred_at = factory.LazyFunction(timezone.now)
+    subject = factory.Sequence(lambda n: f"Check-in call {n}")
+    minutes_spent = 30
+
+
+class EscalationFactory(TenantOwnedFactory):
+    class Meta:
+        model = "accounts.Escalation"
+
+    account = factory.SubFactory(AccountFactory, tenant=factory.SelfAttribute("..tenant"))
+    title = "Data export failing"
+    severity = "high"
+    opened_at = factory.LazyFunction(timezone.now)

@@ -22,6 +22,10 @@ class Tenant(models.Model):
         default=1, choices=[(m, m) for m in range(1, 13)], help_text="Month the fiscal year starts (1-12)."
     )
     is_active = models.BooleanField(default=True)
+    csms_edit_all_accounts = models.BooleanField(
+        default=False,
+        help_text="CSMs may log activities and edit contacts on every account, not only their own.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

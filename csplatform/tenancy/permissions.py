@@ -10,11 +10,24 @@ from .models import Role
 ALL_ROLES = frozenset(Role.values)
 OPS_ROLES = frozenset({Role.OPS, Role.ADMIN})
 
+WORKING_ROLES = frozenset({Role.CSM, Role.MANAGER, Role.OPS, Role.ADMIN})  # everyone but read-only executives
+LEADS = OPS_ROLES | {Role.MANAGER}
+
 ACTIONS: dict[str, frozenset[str]] = {
     "tenant.view": ALL_ROLES,
     "team.view": ALL_ROLES,
-    "jobs.view": OPS_ROLES | {Role.MANAGER},
+    "jobs.view": LEADS,
     "jobs.run": OPS_ROLES,
+    # accounts: reading is for everyone; writes on one account are further limited to the accounts a
+    # CSM owns or a manager's team owns (accounts.permissions.account_writable).
+    "accounts.view": ALL_ROLES,
+    "accounts.edit": LEADS,
+    "accounts.import": OPS_ROLES,
+    "activities.log": WORKING_ROLES,
+    "contacts.edit": WORKING_ROLES,
+    "escalations.manage": WORKING_ROLES,
+    "timesheet.view_team": LEADS,
+    "book.view": LEADS | {Role.EXECUTIVE},
 }
 
 

@@ -1,0 +1,120 @@
+"""Writes for the book of business. Keyword-only, one transaction each, inside the current tenant."""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from .models import (
+    DEFAULT_SEGMENTS,
+    DEFAULT_STAGES,
+    Account,
+    Activity,
+    ActivityContact,
+    Contact,
+    Escalation,
+    EscalationEvent,
+    LifecycleStage,
+    Segment,
+)
+
+
+def defaults_ensure() -> None:
+    """A new tenant starts with the usual lifecycle stages and segments; ops rename or extend them."""
+    if not LifecycleStage.objects.exists():
+        LifecycleStage.objects.bulk_create(
+            [LifecycleStage(name=name, position=i) for i, name in enumerate(DEFAULT_STAGES)]
+        )
+    if not Segment.objects.exists():
+        Segment.objects.bulk_create([Segment(name=name, position=i) for i, name in enumerate(DEFAULT_SEGMENTS)])
+
+
+def _touch(*, account_id: int, contact_ids: list[int], at: datetime) -> None:
+    """Moves 'last touch' and 'last engaged' forward (never back) with two set-based UPDATEs."""
+    Account.objects.filter(pk=account_id).filter(Q(last_touch_at__isnull=True) | Q(last_touch_at__lt=at)).update(
+        last_touch_at=at
+    )
+    if contact_ids:
+        Contact.objects.filter(pk__in=contact_ids).update(
+            last_engaged_at=Greatest(F("last_engaged_at"), at)
+        )
+        Contact.objects.filter(pk__in=contact_ids, last_engaged_at__isnull=True).update(last_engaged_at=at)
+
+
+@transaction.atomic
+def activity_log(
+    *,
+    account: Account,
+    by,
+    kind: str,
+    subject: str,
+    occurred_at: datetime | None = None,
+    body: str = "",
+    outcome: str = "",
+    next_step: str = "",
+    next_step_due=None,
+    minutes_spent: int = 0,
+    contacts=(),
+    external_id: str = "",
+) -> Activity:
+    contacts = list(contacts)
+    foreign = [c for c in contacts if c.account_id != account.pk]
+    if foreign:
+        raise ValueError(f"{', '.join(c.name for c in foreign)} do not belong to {account.name}")
+    activity = Activity(
+        account=account, logged_by=by, kind=kind, subject=subject, occurred_at=occurred_at or timezone.now(),
+        body=body, outcome=outcome, next_step=next_step, next_step_due=next_step_due,
+        minutes_spent=minutes_spent or 0, external_id=external_id,
+    )
+    activity.full_clean(exclude=["tenant", "logged_by"])
+    activity.save()
+    ActivityContact.objects.bulk_create([ActivityContact(activity=activity, contact=c) for c in contacts])
+    _touch(account_id=account.pk, contact_ids=[c.pk for c in contacts], at=activity.occurred_at)
+    return activity
+
+
+def next_step_complete(*, activity: Activity) -> bool:
+    return Activity.objects.filter(pk=activity.pk, next_step_done=False).update(next_step_done=True) == 1
+
+
+@transaction.atomic
+def escalation_open(
+    *, account: Account, by, title: str, severity: str, description: str = "", escalated_to=None, owner=None
+) -> Escalation:
+    now = timezone.now()
+    escalation = Escalation(
+        account=account, title=title, description=description, severity=severity, owner=owner or by,
+        escalated_to=escalated_to, opened_at=now,
+    )
+    escalation.full_clean(exclude=["tenant", "owner", "escalated_to"])
+    escalation.save()
+    EscalationEvent.objects.create(escalation=escalation, at=now, by=by, from_status="", to_status=escalation.status)
+    return escalation
+
+
+class StaleEscalation(Exception):
+    """Someone else moved the escalation first; the page should reload it."""
+
+
+@transaction.atomic
+def escalation_move(*, escalation: Escalation, by, to_status: str, note: str = "", resolution: str = "") -> Escalation:
+    if to_status not in Escalation.Status.values:
+        raise ValueError(f"Unknown status {to_status!r}")
+    if to_status == escalation.status:
+        return escalation
+    if to_status == Escalation.Status.RESOLVED and not (resolution or escalation.resolution):
+        raise ValueError("Say how it was resolved.")
+    now = timezone.now()
+    fields = {"status": to_status, "closed_at": now if to_status == Escalation.Status.RESOLVED else None}
+    if resolution:
+        fields["resolution"] = resolution
+    # Compare-and-set on the status the user saw, so two people moving it at once cannot both win.
+    if Escalation.objects.filter(pk=escalation.pk, status=escalation.status).update(**fields) != 1:
+        raise StaleEscalation("This escalation was changed meanwhile; reload it.")
+    EscalationEvent.objects.create(
+        escalation=escalation, at=now, by=by, from_status=escalation.status, to_status=to_status, note=note
+    )
+    escalation.refresh_from_db()
+    return escalation
