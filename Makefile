@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test worker beat migrate seed lint clean
+.PHONY: install run test chromium worker beat migrate seed lint clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -25,8 +25,19 @@ seed: migrate
 run: seed
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-test: install
+test: install chromium
 	bash scripts/test.sh
+
+# The browser tests (tests/browser) drive Debian's chromium: Playwright cannot download browsers here.
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing chromium for the browser tests"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "Could not install chromium: browser tests will be skipped"; \
+	  else \
+	    echo "chromium is not installed (apt-get install chromium as root): browser tests will be skipped"; \
+	  fi; }
 
 # With REDIS_URL set: the worker and the scheduler, each in its own terminal.
 worker: install

@@ -11,11 +11,12 @@ from .models import Account, LifecycleStage, Segment
 class AccountFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     csm = django_filters.CharFilter(method="by_csm", label="CSM", help_text="a user id, 'me' or 'none'")
-    segment = django_filters.ModelChoiceFilter(queryset=Segment.objects.all())
-    stage = django_filters.ModelChoiceFilter(queryset=LifecycleStage.objects.all())
-    status = django_filters.ChoiceFilter(choices=Account.Status.choices)
+    segment = django_filters.ModelChoiceFilter(queryset=Segment.objects.all(), empty_label="Any")
+    stage = django_filters.ModelChoiceFilter(queryset=LifecycleStage.objects.all(), empty_label="Any")
+    status = django_filters.ChoiceFilter(choices=Account.Status.choices, empty_label="Any")
     external_id = django_filters.CharFilter()
     ordering = django_filters.OrderingFilter(
+        empty_label="Name",
         fields=[
             ("name", "name"), ("last_touch_at", "last_touch"), ("licensed_seats", "seats"),
             ("segment__position", "segment"), ("stage__position", "stage"), ("csm__full_name", "csm"),

@@ -134,19 +134,18 @@ def timesheet(*, user_ids, start: date, end: date) -> dict:
     }
 
 
-def workplan(*, user, start: date, end: date):
-    """A CSM's open next steps due in [start, end) plus anything overdue, soonest first."""
+def workplan(*, user_ids, end: date):
+    """Open next steps due before `end` (overdue ones included), soonest first."""
     return (
-        Activity.objects.filter(logged_by=user, next_step_done=False, next_step_due__lt=end)
+        Activity.objects.filter(logged_by_id__in=user_ids, next_step_done=False, next_step_due__lt=end)
         .exclude(next_step="")
-        .select_related("account")
+        .select_related("account", "logged_by")
         .order_by("next_step_due", "id")
     )
 
 
-def book_of_business(*, today: date | None = None, csm_ids=None):
+def book_of_business(*, csm_ids=None):
     """Per CSM: accounts, active accounts, accounts untouched for 30+ days, latest touch. One query."""
-    today = today or timezone.localdate()
     stale_before = timezone.now() - timedelta(days=30)
     accounts = Account.objects.all()
     if csm_ids is not None:
@@ -158,7 +157,8 @@ def book_of_business(*, today: date | None = None, csm_ids=None):
             active=Count("id", filter=Q(status=Account.Status.ACTIVE)),
             untouched=Count(
                 "id",
-                filter=Q(status=Account.Status.ACTIVE) & (Q(last_touch_at__lt=stale_before) | Q(last_touch_at__isnull=True)),
+                filter=Q(status=Account.Status.ACTIVE)
+                & (Q(last_touch_at__lt=stale_before) | Q(last_touch_at__isnull=True)),
             ),
             seats=Sum("licensed_seats"),
             last_touch=Max("last_touch_at"),

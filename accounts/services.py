@@ -118,3 +118,45 @@ def escalation_move(*, escalation: Escalation, by, to_status: str, note: str = "
     )
     escalation.refresh_from_db()
     return escalation
+
+
+@transaction.atomic
+def activity_update(*, activity: Activity, contacts=None, **fields) -> Activity:
+    """Edits a logged activity; `contacts`, when given, replaces who took part."""
+    for name, value in fields.items():
+        setattr(activity, name, value)
+    if fields:
+        # Only the fields sent: a full save could undo a concurrent edit of the others.
+        activity.save(update_fields=list(fields))
+    contact_ids = []
+    if contacts is not None:
+        activity.contacts.set(contacts)
+        contact_ids = [c.pk for c in contacts]
+    if "occurred_at" in fields or contact_ids:
+        # Same rule as logging: 'last touch' and 'last engaged' move forward, never back.
+        _touch(account_id=activity.account_id, contact_ids=contact_ids, at=activity.occurred_at)
+    return activity
+
+
+@transaction.atomic
+def accounts_bulk_upsert(*, rows: list[dict], existing: dict[str, Account]) -> tuple[int, int]:
+    """Creates or updates accounts by external id; `existing` maps external ids to rows locked for update.
+
+    A row's absent fields keep their current value. Returns (created, updated).
+    """
+    new, changed, fields = [], [], set()
+    now = timezone.now()
+    for row in rows:
+        account = existing.get(row["external_id"])
+        if account is None:
+            new.append(Account(**row))
+            continue
+        for name, value in row.items():
+            setattr(account, name, value)
+        account.updated_at = now  # bulk_update skips auto_now
+        fields |= row.keys()
+        changed.append(account)
+    Account.objects.bulk_create(new)
+    if changed:
+        Account.objects.bulk_update(changed, sorted(fields | {"updated_at"}), batch_size=500)
+    return len(new), len(changed)

@@ -140,6 +140,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_AUTHENTICATION": [],
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "ENUM_NAME_OVERRIDES": {
+        "AccountStatusEnum": "accounts.models.Account.Status",
+        "EscalationStatusEnum": "accounts.models.Escalation.Status",
+        "JobRunStatusEnum": "csplatform.jobs.models.JobRun.Status",
+    },
 }
 
 # --- Celery --------------------------------------------------------------------------------------
@@ -165,6 +170,8 @@ CELERY_BEAT_SCHEDULE = {
 # --- Tenancy and jobs ------------------------------------------------------------------------------
 API_TOKEN_DEFAULT_LIFETIME = timedelta(days=env.int("API_TOKEN_LIFETIME_DAYS", default=365))
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="demo-cs-2026")
+# Where an uploaded CRM file waits between its preview and its commit; shared by all web servers.
+ACCOUNTS_IMPORT_DIR = env.str("ACCOUNTS_IMPORT_DIR", default="")
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = True

@@ -16,10 +16,13 @@ router.register("job-runs", JobRunViewSet, basename="jobrun")
 tenant_patterns = [
     path("", tenancy_views.tenant_home, name="tenant_home"),
     path("ops/jobs/", include("csplatform.jobs.urls")),
+    path("import/", include("accounts.importing.urls")),
+    path("accounts/", include("accounts.urls")),
 ]
 
 api_v1 = [
     path("me/", tenancy_api.me, name="api-me"),
+    path("", include("accounts.api_urls")),
     *router.urls,
 ]
 

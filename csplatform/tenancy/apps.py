@@ -7,4 +7,4 @@ class TenancyConfig(AppConfig):
     verbose_name = "Tenancy"
 
     def ready(self):
-        from . import db_guard  # noqa: F401  (connects the role check to new connections)
+        from . import db_guard, schema  # noqa: F401  (role check on connect; token in the OpenAPI schema)

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 
 from .models import Role, Tenant, User
 from .services import membership_set
@@ -37,30 +38,31 @@ class DemoPeople:
         return [user for key, user in self.by_key.items() if key.startswith("csm")]
 
 
-def _user(email, full_name, password):
+def _user(email, full_name, password_hash):
     user, created = User.objects.get_or_create(email=email, defaults={"full_name": full_name})
-    if created or not user.check_password(password):
-        user.set_password(password)
-        user.save()
+    if created or user.password != password_hash:
+        user.password = password_hash
+        user.save(update_fields=["password"])
     return user
 
 
-def seed_people(tenant: Tenant, password: str) -> DemoPeople:
+def seed_people(tenant: Tenant, password_hash: str) -> DemoPeople:
     people = DemoPeople(tenant=tenant)
     for key, full_name, _role, _ in PEOPLE:
-        people.by_key[key] = _user(f"{key}@{tenant.slug}.example", full_name, password)
+        people.by_key[key] = _user(f"{key}@{tenant.slug}.example", full_name, password_hash)
     for key, _, role, reports_to in PEOPLE:
         membership_set(tenant=tenant, user=people.by_key[key], role=role,
                        manager=people.by_key[reports_to] if reports_to else None)
     email, full_name, role = CONSULTANT
-    membership_set(tenant=tenant, user=_user(email, full_name, password), role=role)
+    membership_set(tenant=tenant, user=_user(email, full_name, password_hash), role=role)
     return people
 
 
 def seed_tenants(password: str | None = None) -> list[DemoPeople]:
-    password = password or settings.DEMO_PASSWORD
+    # One hash for every demo user: hashing is deliberately slow, and `make run` seeds on every start.
+    password_hash = make_password(password or settings.DEMO_PASSWORD)
     seeded = []
     for spec in TENANTS:
         tenant, _ = Tenant.objects.update_or_create(slug=spec["slug"], defaults=spec)
-        seeded.append(seed_people(tenant, password))
+        seeded.append(seed_people(tenant, password_hash))
     return seeded

@@ -90,3 +90,21 @@ def test_run_nightly_reports_failures_and_exits_non_zero(tenant_a, tenant_b, fai
 def test_run_nightly_rejects_bad_arguments(db, args, message):
     with pytest.raises(CommandError, match=message):
         call_command("run_nightly", *args, stdout=StringIO())
+
+
+def test_running_a_job_twice_for_a_day_leaves_the_same_rows(tenant_a, tenant_b):
+    from tests.factories import AccountFactory
+
+    AccountFactory.create_batch(3, tenant=tenant_a)
+    AccountFactory.create_batch(5, tenant=tenant_b)
+
+    def volumes():
+        with tenant_context(tenant_a):
+            return dict(TableVolume.objects.filter(day=DAY).values_list("table_name", "row_count"))
+
+    job_run(job_name="platform.table_volume", tenant=tenant_a, day=DAY)
+    first = volumes()
+    job_run(job_name="platform.table_volume", tenant=tenant_a, day=DAY)
+    assert volumes() == first
+    assert first["accounts_account"] == 3 and first["accounts_lifecyclestage"] == 6
+    assert [r["status"] for r in _runs(tenant_a)] == ["succeeded", "succeeded"]

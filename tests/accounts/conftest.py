@@ -1,0 +1,44 @@
+import pytest
+
+from csplatform.tenancy.models import Role
+from tests.factories import AccountFactory, MembershipFactory
+
+
+@pytest.fixture
+def manager(tenant_a):
+    return MembershipFactory(tenant=tenant_a, role=Role.MANAGER, user__email="manager@alpha.test",
+                             user__full_name="Maya Manager").user
+
+
+@pytest.fixture
+def csm(tenant_a, manager):
+    """A CSM of tenant A who reports to `manager`."""
+    return MembershipFactory(tenant=tenant_a, role=Role.CSM, manager=manager, user__email="csm@alpha.test",
+                             user__full_name="Chris Carter").user
+
+
+@pytest.fixture
+def other_csm(tenant_a):
+    """A CSM of tenant A in nobody's team."""
+    return MembershipFactory(tenant=tenant_a, role=Role.CSM, user__email="other@alpha.test",
+                             user__full_name="Olga Other").user
+
+
+@pytest.fixture
+def executive(tenant_a):
+    return MembershipFactory(tenant=tenant_a, role=Role.EXECUTIVE, user__email="exec@alpha.test").user
+
+
+@pytest.fixture
+def account(tenant_a, csm):
+    return AccountFactory(tenant=tenant_a, csm=csm, name="Initech")
+
+
+@pytest.fixture
+def others_account(tenant_a, other_csm):
+    return AccountFactory(tenant=tenant_a, csm=other_csm, name="Umbrella")
+
+
+@pytest.fixture
+def foreign_account(tenant_b):
+    return AccountFactory(tenant=tenant_b, name="Bravo Secret Customer")
