@@ -51,6 +51,12 @@ class Account(TenantOwnedModel):
     stage = models.ForeignKey(
         LifecycleStage, null=True, blank=True, on_delete=models.SET_NULL, related_name="accounts"
     )
+    # Maintained set-based by services.stage_entries_record(): an account "enters" a stage when its stage
+    # differs from the last one recorded, however it was written (form, API, bulk upsert, import).
+    stage_entered_at = models.DateTimeField(null=True, blank=True, editable=False)
+    stage_recorded = models.ForeignKey(
+        LifecycleStage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
     csm = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         verbose_name="CSM",

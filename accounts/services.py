@@ -31,6 +31,28 @@ def defaults_ensure() -> None:
         Segment.objects.bulk_create([Segment(name=name, position=i) for i, name in enumerate(DEFAULT_SEGMENTS)])
 
 
+def stage_entries_record(*, account_ids=None) -> list[int]:
+    """Registers accounts whose stage changed since last recorded, and announces their entry.
+
+    One UPDATE, whatever wrote the stage (form, API, bulk upsert, import). Saving the same stage again
+    is no entry, so stage playbooks apply once per entry. Returns the ids of the accounts that entered.
+    """
+    changed = Account.objects.filter(
+        Q(stage__isnull=False, stage_recorded__isnull=True)
+        | Q(stage__isnull=True, stage_recorded__isnull=False)
+        | (Q(stage__isnull=False) & ~Q(stage_id=F("stage_recorded_id")))
+    )
+    if account_ids is not None:
+        changed = changed.filter(pk__in=account_ids)
+    entered = list(changed.values_list("pk", flat=True))
+    if entered:
+        Account.objects.filter(pk__in=entered).update(stage_recorded=F("stage"), stage_entered_at=timezone.now())
+        from .signals import stage_entered
+
+        stage_entered.send(sender=Account, account_ids=entered)
+    return entered
+
+
 def _touch(*, account_id: int, contact_ids: list[int], at: datetime) -> None:
     """Moves 'last touch' and 'last engaged' forward (never back) with two set-based UPDATEs."""
     Account.objects.filter(pk=account_id).filter(Q(last_touch_at__isnull=True) | Q(last_touch_at__lt=at)).update(
@@ -159,4 +181,5 @@ def accounts_bulk_upsert(*, rows: list[dict], existing: dict[str, Account]) -> t
     Account.objects.bulk_create(new)
     if changed:
         Account.objects.bulk_update(changed, sorted(fields | {"updated_at"}), batch_size=500)
+    stage_entries_record(account_ids=[a.pk for a in new] + [a.pk for a in changed])
     return len(new), len(changed)

@@ -1,8 +1,19 @@
 from django.db.models.signals import post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from csplatform.tenancy.context import tenant_context
 from csplatform.tenancy.models import Tenant
+
+# Sent with `account_ids` when accounts enter a lifecycle stage (inside the writing transaction).
+stage_entered = Signal()
+
+
+@receiver(post_save, sender="accounts.Account")
+def record_stage_entry(sender, instance, raw=False, **kwargs):
+    if not raw:
+        from .services import stage_entries_record
+
+        stage_entries_record(account_ids=[instance.pk])
 
 
 @receiver(post_save, sender=Tenant)

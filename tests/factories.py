@@ -124,3 +124,30 @@ class EscalationFactory(TenantOwnedFactory):
     title = "Data export failing"
     severity = "high"
     opened_at = factory.LazyFunction(timezone.now)
+
+
+class SuccessPlanFactory(TenantOwnedFactory):
+    class Meta:
+        model = "success_plans.SuccessPlan"
+
+    account = factory.SubFactory(AccountFactory, tenant=factory.SelfAttribute("..tenant"))
+    title = "FY success plan"
+    period_start = factory.LazyFunction(lambda: timezone.localdate().replace(month=1, day=1))
+    period_end = factory.LazyFunction(lambda: timezone.localdate().replace(month=12, day=31))
+
+
+class GoalFactory(TenantOwnedFactory):
+    class Meta:
+        model = "success_plans.Goal"
+
+    plan = factory.SubFactory(SuccessPlanFactory, tenant=factory.SelfAttribute("..tenant"))
+    account = factory.SelfAttribute("plan.account")
+    title = "Grow weekly active users"
+    measure = "weekly active users"
+    unit = "users"
+    baseline = 100
+    target = 200
+    current_value = 100
+    current_as_of = factory.LazyFunction(timezone.localdate)
+    start_date = factory.LazyFunction(lambda: timezone.localdate().replace(month=1, day=1))
+    due_date = factory.LazyFunction(lambda: timezone.localdate().replace(month=12, day=31))

@@ -9,6 +9,7 @@ from .. import selectors
 from ..filters import AccountFilter, csm_choices
 from ..forms import AccountForm, ActivityForm, ContactForm, EscalationForm
 from ..models import Activity
+from ..panels import panels_for
 from ..permissions import account_writable
 from .common import get_account_or_404, require_writable
 
@@ -44,6 +45,7 @@ def _detail_context(request, account, *, activity_form=None, kind=None):
         "can_edit_contacts": account_writable(request.membership, account, "contacts.edit"),
         "can_escalate": account_writable(request.membership, account, "escalations.manage"),
         "can_edit": account_writable(request.membership, account, "accounts.edit"),
+        "panels": panels_for(request, account),
     }
 
 

@@ -28,6 +28,20 @@ ACTIONS: dict[str, frozenset[str]] = {
     "escalations.manage": WORKING_ROLES,
     "timesheet.view_team": LEADS,
     "book.view": LEADS | {Role.EXECUTIVE},
+    # success plans: writes on one account follow the same "whose account" rule as activities.
+    "plans.edit": WORKING_ROLES,
+    "goals.approve": WORKING_ROLES,
+    "value.record": WORKING_ROLES,
+    "tasks.edit": WORKING_ROLES,
+    "reviews.edit": WORKING_ROLES,
+    "advocacy.record": WORKING_ROLES,
+    "feedback.view": ALL_ROLES,
+    "feedback.edit": WORKING_ROLES,
+    "playbooks.manage": OPS_ROLES,
+    "playbooks.apply": WORKING_ROLES,
+    "processdocs.write": WORKING_ROLES,
+    "processdocs.approve": LEADS,
+    "mywork.team": LEADS,
 }
 
 
