@@ -144,6 +144,15 @@ SPECTACULAR_SETTINGS = {
         "AccountStatusEnum": "accounts.models.Account.Status",
         "EscalationStatusEnum": "accounts.models.Escalation.Status",
         "JobRunStatusEnum": "csplatform.jobs.models.JobRun.Status",
+        "SuccessPlanStatusEnum": "success_plans.models.SuccessPlan.Status",
+        "GoalStatusEnum": "success_plans.models.Goal.Status",
+        "TaskStatusEnum": "success_plans.models.Task.Status",
+        "DecisionStatusEnum": "success_plans.models.Decision.Status",
+        "AdvocacyStatusEnum": "success_plans.models.Advocacy.Status",
+        "ProductFeedbackStatusEnum": "success_plans.models.ProductFeedback.Status",
+        "ValueKindEnum": "success_plans.models.ValueRealised.Kind",
+        "BusinessReviewKindEnum": "success_plans.models.BusinessReview.Kind",
+        "AdvocacyKindEnum": "success_plans.models.Advocacy.Kind",
     },
 }
 

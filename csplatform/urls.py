@@ -18,11 +18,15 @@ tenant_patterns = [
     path("ops/jobs/", include("csplatform.jobs.urls")),
     path("import/", include("accounts.importing.urls")),
     path("accounts/", include("accounts.urls")),
+    path("plans/", include("success_plans.urls.plans")),
+    path("reviews/", include("success_plans.urls.reviews")),
+    path("programs/", include("success_plans.urls.programs")),
 ]
 
 api_v1 = [
     path("me/", tenancy_api.me, name="api-me"),
     path("", include("accounts.api_urls")),
+    path("", include("success_plans.api_urls")),
     *router.urls,
 ]
 

@@ -1,0 +1,92 @@
+"""My work: open tasks, goals needing an update, business reviews this month; a manager's team view.
+
+A fixed number of queries whatever the number of rows.
+"""
+
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, F, Q
+from django.shortcuts import render
+from django.utils import timezone
+
+from accounts.permissions import team_user_ids
+from csplatform.tenancy.models import Role, User
+from csplatform.tenancy.pages import tenant_page
+from csplatform.tenancy.permissions import role_can
+
+from .. import selectors
+from ..models import Goal, SuccessPlan, Task
+from ..panels import decorate_goal, open_tasks
+
+STALE_AFTER_DAYS = 30
+
+
+def _people(request):
+    """Whom this member may pick: nobody for a CSM; a manager's team; everyone working for ops/admin."""
+    membership = request.membership
+    people = User.objects.filter(memberships__tenant=request.tenant, memberships__role__in=[Role.CSM, Role.MANAGER])
+    if membership.role == Role.MANAGER:
+        people = people.filter(pk__in=team_user_ids(membership))
+    return list(people.order_by("full_name", "email"))
+
+
+def _chosen(request):
+    """(user ids, choice, people): ?user=<id> or ?user=team for managers and ops; default: myself."""
+    choice = request.GET.get("user", "")
+    if not choice or choice == str(request.user.pk):
+        can_team = role_can(request.membership.role, "mywork.team")
+        return [request.user.pk], str(request.user.pk), _people(request) if can_team else []
+    if not role_can(request.membership.role, "mywork.team"):
+        raise PermissionDenied("Only managers and ops see other people's work.")
+    people = _people(request)
+    ids = [p.pk for p in people]
+    if choice == "team":
+        return ids, "team", people
+    if choice.isdigit() and int(choice) in ids:
+        return [int(choice)], choice, people
+    raise PermissionDenied("You can see your own work and your team's.")
+
+
+def goals_needing_update(*, user_ids, today):
+    """Open goals of these people's accounts whose latest reading is older than 30 days."""
+    reached = (Q(target__gt=F("baseline")) & Q(current_value__gte=F("target"))) | (
+        Q(target__lt=F("baseline")) & Q(current_value__lte=F("target")))
+    return (
+        Goal.objects.filter(account__csm_id__in=user_ids, current_as_of__lt=today - timedelta(days=STALE_AFTER_DAYS))
+        .exclude(status_override__in=[Goal.Status.ACHIEVED, Goal.Status.MISSED])
+        .exclude(Q(status_override="") & reached)
+        .filter(Q(due_date__gte=today) | Q(status_override__in=[Goal.Status.ON_TRACK, Goal.Status.AT_RISK]))
+        .exclude(plan__status__in=[SuccessPlan.Status.COMPLETED, SuccessPlan.Status.ARCHIVED])
+        .select_related("account", "plan", "approved_by")
+        .order_by("current_as_of", "id")
+    )
+
+
+@tenant_page("accounts.view")
+def my_work(request):
+    today = timezone.localdate()
+    user_ids, chosen, people = _chosen(request)
+    month = today.replace(day=1)
+    next_month = (month + timedelta(days=32)).replace(day=1)
+    team_view = chosen == "team"
+    overdue_by_csm = []
+    if people and role_can(request.membership.role, "mywork.team"):
+        counts = dict(
+            Task.objects.filter(status=Task.Status.OPEN, due_date__lt=today, owner_id__in=[p.pk for p in people])
+            .values("owner_id").annotate(n=Count("id")).values_list("owner_id", "n")
+        )
+        overdue_by_csm = [{"person": p, "overdue": counts.get(p.pk, 0)} for p in people]
+    return render(request, "success_plans/mywork.html", {
+        "tasks": list(open_tasks(owner_id__in=user_ids)[:200]),
+        "goals": [decorate_goal(g, today) for g in goals_needing_update(user_ids=user_ids, today=today)[:200]],
+        "reviews": list(selectors.reviews_between(start=month, end=next_month, user_ids=user_ids)),
+        "month": month,
+        "today": today,
+        "people": people,
+        "chosen": chosen,
+        "team_view": team_view,
+        "overdue_by_csm": overdue_by_csm,
+        "can_see_team": role_can(request.membership.role, "mywork.team"),
+        "stale_days": STALE_AFTER_DAYS,
+    })
