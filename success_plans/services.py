@@ -143,3 +143,19 @@ def processdoc_approve(*, doc: ProcessDoc, by) -> bool:
         raise ValidationError("Someone other than the author approves a process document.")
     return ProcessDoc.objects.filter(pk=doc.pk, status=ProcessDoc.Status.DRAFT).update(
         status=ProcessDoc.Status.APPROVED, approved_by=by, approved_at=timezone.now()) == 1
+
+
+@transaction.atomic
+def review_update(*, review: BusinessReview, kind: str, held_on: date, agenda: str, notes: str, contacts,
+                  users) -> BusinessReview:
+    """Edits a review after the meeting (notes, attendees); its decision log is untouched."""
+    contacts = list(contacts)
+    _same_account(review.account, *contacts)
+    review.kind, review.held_on, review.agenda, review.notes = kind, held_on, agenda, notes
+    review.full_clean(exclude=["tenant"])
+    review.save(update_fields=["kind", "held_on", "agenda", "notes"])
+    ReviewContact.objects.filter(review=review).delete()
+    ReviewUser.objects.filter(review=review).delete()
+    ReviewContact.objects.bulk_create([ReviewContact(review=review, contact=c) for c in contacts])
+    ReviewUser.objects.bulk_create([ReviewUser(review=review, user=u) for u in users])
+    return review

@@ -188,3 +188,24 @@ def review_pack(request, review_id):
         "carried": decisions["carried"],
         "taken": decisions["taken"],
     })
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_page("reviews.edit")
+def review_edit(request, review_id):
+    review = _review_or_404(review_id)
+    require_writable(request, review.account, "reviews.edit")
+    initial = {"kind": review.kind, "held_on": review.held_on, "agenda": review.agenda, "notes": review.notes,
+               "contacts": list(review.contacts.all()), "users": list(review.users.all())}
+    form = BusinessReviewForm(request.POST or None, initial=initial, account=review.account, tenant=request.tenant)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.review_update(review=review, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Review saved.")
+            return redirect("reviews:detail", tenant_slug=request.tenant.slug, review_id=review.pk)
+    return render(request, "success_plans/reviews/form.html", {"form": form, "account": review.account,
+                                                               "review": review},
+                  status=400 if form.errors else 200)

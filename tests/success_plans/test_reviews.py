@@ -139,3 +139,29 @@ def test_the_list_filters_upcoming_and_past(client, tenant_a, account, others_ac
     assert "Umbrella" in past and "Initech" not in past
     only = table(f"{BASE}/?account={others_account.pk}")
     assert "Umbrella" in only and "Initech" not in only
+
+
+def test_it_edits_a_review_after_the_meeting_and_keeps_its_decisions(client, tenant_a, account, others_account,
+                                                                      csm):
+    sponsor = ContactFactory(tenant=tenant_a, account=account, name="Vera Sponsor")
+    stranger = ContactFactory(tenant=tenant_a, account=others_account)
+    with tenant_context(tenant_a):
+        review = services.review_create(account=account, kind="qbr", held_on=timezone.localdate())
+        services.decision_add(review=review, text="Roll out SSO")
+    client.force_login(csm)
+    url = f"/t/alpha/reviews/{review.pk}/edit/"
+    form = {"kind": "ebr", "held_on": timezone.localdate().isoformat(), "notes": "Budget approved"}
+    assert client.post(url, {**form, "contacts": [stranger.pk]}).status_code == 400
+    assert client.post(url, {**form, "contacts": [sponsor.pk], "users": [csm.pk]}).status_code == 302
+    with tenant_context(tenant_a):
+        review.refresh_from_db()
+        assert (review.kind, review.notes) == ("ebr", "Budget approved")
+        assert list(review.contacts.all()) == [sponsor] and list(review.users.all()) == [csm]
+        assert Decision.objects.filter(review=review).count() == 1
+
+
+def test_only_writers_edit_a_review(client, tenant_a, others_account, csm):
+    with tenant_context(tenant_a):
+        review = services.review_create(account=others_account, kind="qbr", held_on=timezone.localdate())
+    client.force_login(csm)
+    assert client.get(f"/t/alpha/reviews/{review.pk}/edit/").status_code == 403
