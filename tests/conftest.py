@@ -5,6 +5,7 @@ from django.db import connection
 from csplatform import celery_app
 from csplatform.tenancy.models import Role
 
+from .api import Api, member
 from .factories import MembershipFactory, TenantFactory
 
 IS_POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
@@ -80,3 +81,24 @@ def pg_cursor(db):
     """A raw cursor, for asserting what PostgreSQL itself lets through."""
     with connection.cursor() as cursor:
         yield cursor
+
+
+# API clients (tests/api.py): one per kind of member.
+@pytest.fixture
+def ops_api(client, tenant_a, owner):
+    return Api(client, tenant=tenant_a, user=owner)
+
+
+@pytest.fixture
+def csm_api(client, tenant_a, teammate):
+    return Api(client, tenant=tenant_a, user=teammate)
+
+
+@pytest.fixture
+def outsider_api(client, tenant_b, outsider):
+    return Api(client, tenant=tenant_b, user=outsider)
+
+
+@pytest.fixture
+def executive_api(client, tenant_a):
+    return Api(client, tenant=tenant_a, user=member(tenant_a, Role.EXECUTIVE, "exec@alpha.test"))

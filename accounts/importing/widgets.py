@@ -45,17 +45,28 @@ class WebsiteWidget(TextWidget):
         return text.removeprefix("www.")
 
 
+def _decimal(value, *, strip: str, max_length: int) -> Decimal | None:
+    """The cell as a finite Decimal ('' -> None), or InvalidOperation; thousands separators are dropped."""
+    text = re.sub(strip, "", cell_text(value))
+    if not text:
+        return None
+    number = Decimal(text) if len(text) <= max_length else None
+    if number is None or not number.is_finite():
+        raise InvalidOperation(text)
+    return number
+
+
 class WholeNumberWidget(Widget):
     def clean(self, value, row=None, **kwargs):
-        text = re.sub(r"[,\s\u00a0]", "", cell_text(value))
-        if not text:
-            return None
+        not_whole = ValueError(f"{cell_text(value)!r} is not a whole number.")
         try:
-            number = Decimal(text) if len(text) <= 15 else None
+            number = _decimal(value, strip=r"[,\s\u00a0]", max_length=15)
         except InvalidOperation:
-            number = None
-        if number is None or not number.is_finite() or number != number.to_integral_value():
-            raise ValueError(f"{cell_text(value)!r} is not a whole number.")
+            raise not_whole from None
+        if number is None:
+            return None
+        if number != number.to_integral_value():
+            raise not_whole
         if number < 0:
             raise ValueError("Must be 0 or more.")
         return int(number)
@@ -63,15 +74,10 @@ class WholeNumberWidget(Widget):
 
 class MoneyWidget(Widget):
     def clean(self, value, row=None, **kwargs):
-        text = re.sub(r"[,\s\u00a0$€£]", "", cell_text(value))
-        if not text:
-            return None
         try:
-            amount = Decimal(text) if len(text) <= 20 else None
+            amount = _decimal(value, strip=r"[,\s\u00a0$€£]", max_length=20)
         except InvalidOperation:
-            amount = None
-        if amount is None or not amount.is_finite():
-            raise ValueError(f"{cell_text(value)!r} is not an amount.")
+            raise ValueError(f"{cell_text(value)!r} is not an amount.") from None
         return amount
 
 

@@ -45,7 +45,6 @@ def _detail_context(request, account, *, activity_form=None, kind=None):
         "can_edit_contacts": account_writable(request.membership, account, "contacts.edit"),
         "can_escalate": account_writable(request.membership, account, "escalations.manage"),
         "can_edit": account_writable(request.membership, account, "accounts.edit"),
-        "panels": panels_for(request, account),
     }
 
 
@@ -55,7 +54,9 @@ def account_detail(request, account_id):
     kind = request.GET.get("kind") or None
     if request.htmx and request.htmx.target == "timeline":
         return render(request, "accounts/_timeline.html", _detail_context(request, account, kind=kind))
-    return render(request, "accounts/detail.html", _detail_context(request, account, kind=kind))
+    context = _detail_context(request, account, kind=kind)
+    context["panels"] = panels_for(request, account)  # full page only; HTMX partials do not show them
+    return render(request, "accounts/detail.html", context)
 
 
 @require_http_methods(["POST"])
@@ -75,7 +76,9 @@ def activity_create(request, account_id):
         context["just_logged"] = True
         return render(request, "accounts/_activity_panel.html", context)
     if not request.htmx:
-        return render(request, "accounts/detail.html", _detail_context(request, account, activity_form=form),
+        context = _detail_context(request, account, activity_form=form)
+        context["panels"] = panels_for(request, account)
+        return render(request, "accounts/detail.html", context,
                       status=400)
     return render(request, "accounts/_activity_panel.html",
                   _detail_context(request, account, activity_form=form), status=400)

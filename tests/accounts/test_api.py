@@ -12,74 +12,15 @@ from accounts.api.views import EscalationViewSet
 from accounts.models import Account, Activity, Contact, Escalation, EscalationEvent
 from csplatform.tenancy.context import tenant_context
 from csplatform.tenancy.models import Role
-from csplatform.tenancy.services import api_token_create
+from tests.api import Api, count, member, reload
 from tests.factories import (
     AccountFactory,
     ActivityFactory,
     ContactFactory,
     EscalationFactory,
     LifecycleStageFactory,
-    MembershipFactory,
     SegmentFactory,
 )
-
-API = "/api/v1"
-
-
-class Api:
-    """A test client that speaks JSON with one member's bearer token."""
-
-    def __init__(self, client, *, tenant, user):
-        self.client = client
-        self.user = user
-        self.auth = {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(tenant=tenant, user=user, name='test')[1]}"}
-
-    def get(self, path, params=None):
-        return self.client.get(f"{API}{path}", params or {}, **self.auth)
-
-    def post(self, path, data):
-        return self.client.post(f"{API}{path}", data, content_type="application/json", **self.auth)
-
-    def patch(self, path, data):
-        return self.client.patch(f"{API}{path}", data, content_type="application/json", **self.auth)
-
-    def put(self, path, data):
-        return self.client.put(f"{API}{path}", data, content_type="application/json", **self.auth)
-
-
-def member(tenant, role, email, **kwargs):
-    return MembershipFactory(tenant=tenant, role=role, user__email=email, **kwargs).user
-
-
-def count(model, tenant):
-    with tenant_context(tenant):
-        return model.objects.count()
-
-
-def reload(obj, tenant):
-    with tenant_context(tenant):
-        obj.refresh_from_db()
-    return obj
-
-
-@pytest.fixture
-def ops_api(client, tenant_a, owner):
-    return Api(client, tenant=tenant_a, user=owner)
-
-
-@pytest.fixture
-def csm_api(client, tenant_a, teammate):
-    return Api(client, tenant=tenant_a, user=teammate)
-
-
-@pytest.fixture
-def outsider_api(client, tenant_b, outsider):
-    return Api(client, tenant=tenant_b, user=outsider)
-
-
-@pytest.fixture
-def executive_api(client, tenant_a):
-    return Api(client, tenant=tenant_a, user=member(tenant_a, Role.EXECUTIVE, "exec@alpha.test"))
 
 
 @pytest.fixture

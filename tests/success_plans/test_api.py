@@ -23,7 +23,7 @@ from success_plans.models import (
     Task,
     ValueRealised,
 )
-from tests.accounts.test_api import Api, count, member, reload
+from tests.api import count, member, reload
 from tests.factories import (
     AccountFactory,
     ContactFactory,
@@ -33,26 +33,6 @@ from tests.factories import (
 )
 
 TODAY = timezone.localdate()
-
-
-@pytest.fixture
-def ops_api(client, tenant_a, owner):
-    return Api(client, tenant=tenant_a, user=owner)
-
-
-@pytest.fixture
-def csm_api(client, tenant_a, teammate):
-    return Api(client, tenant=tenant_a, user=teammate)
-
-
-@pytest.fixture
-def executive_api(client, tenant_a):
-    return Api(client, tenant=tenant_a, user=member(tenant_a, Role.EXECUTIVE, "exec@alpha.test"))
-
-
-@pytest.fixture
-def outsider_api(client, tenant_b, outsider):
-    return Api(client, tenant=tenant_b, user=outsider)
 
 
 @pytest.fixture
