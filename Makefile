@@ -13,7 +13,19 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP)
+# Front-end libraries come from npm (package.json) and are served by the app from static/vendor.
+VENDOR := static/vendor/chart.umd.js
+$(VENDOR): package.json package-lock.json
+	@command -v npm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing npm (Debian) for the front-end libraries"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; \
+	  else echo "npm is needed for the front-end libraries: apt-get install npm"; exit 1; fi; }
+	npm ci --no-audit --no-fund --silent
+	mkdir -p static/vendor
+	cp node_modules/chart.js/dist/chart.umd.js $(VENDOR)
+
+install: $(STAMP) $(VENDOR)
 
 migrate: install
 	$(PY) manage.py migrate --noinput
@@ -50,4 +62,4 @@ lint: install
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache node_modules static/vendor

@@ -167,6 +167,8 @@ CELERY_TASK_ACKS_LATE = True  # a killed worker's task is redelivered, and jobs 
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# A usage batch, survey answer, ticket or pulse rescored its account within this delay (debounced per tenant).
+HEALTH_REFRESH_DELAY_SECONDS = env.int("HEALTH_REFRESH_DELAY_SECONDS", default=30)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Synced into django-celery-beat's tables at beat start-up; ops edit the time in the admin.
 CELERY_BEAT_SCHEDULE = {

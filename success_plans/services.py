@@ -97,6 +97,15 @@ def task_complete(*, task: Task) -> bool:
         status=Task.Status.DONE, completed_at=timezone.now()) == 1
 
 
+def recovery_tasks_open(*, tasks: list[dict]) -> list[Task]:
+    """Opens risk-recovery tasks in one INSERT (health alerts). Each dict: account_id, owner_id, title,
+    description, due_date."""
+    return Task.objects.bulk_create([
+        Task(type=Task.Type.RISK_RECOVERY, source=Task.Source.HEALTH_ALERT, priority=Task.Priority.HIGH, **fields)
+        for fields in tasks
+    ])
+
+
 @transaction.atomic
 def review_create(*, account, kind: str, held_on: date, agenda: str = "", notes: str = "", plan=None,
                   contacts=(), users=()) -> BusinessReview:

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import factory
 from django.utils import timezone
 
@@ -151,3 +153,33 @@ class GoalFactory(TenantOwnedFactory):
     current_as_of = factory.LazyFunction(timezone.localdate)
     start_date = factory.LazyFunction(lambda: timezone.localdate().replace(month=1, day=1))
     due_date = factory.LazyFunction(lambda: timezone.localdate().replace(month=12, day=31))
+
+
+class SentimentPulseFactory(TenantOwnedFactory):
+    class Meta:
+        model = "health.SentimentPulse"
+
+    account = factory.SubFactory(AccountFactory, tenant=factory.SelfAttribute("..tenant"))
+    score = 3
+    as_of = factory.LazyFunction(timezone.localdate)
+
+
+class SupportTicketFactory(TenantOwnedFactory):
+    class Meta:
+        model = "health.SupportTicket"
+
+    account = factory.SubFactory(AccountFactory, tenant=factory.SelfAttribute("..tenant"))
+    external_id = factory.Sequence(lambda n: f"T-{n}")
+    priority = "high"
+    opened_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=2))
+
+
+class SurveyResponseFactory(TenantOwnedFactory):
+    class Meta:
+        model = "health.SurveyResponse"
+
+    account = factory.SubFactory(AccountFactory, tenant=factory.SelfAttribute("..tenant"))
+    kind = "nps"
+    score = 9
+    source = "api"
+    responded_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))

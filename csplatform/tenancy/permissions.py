@@ -42,6 +42,12 @@ ACTIONS: dict[str, frozenset[str]] = {
     "processdocs.write": WORKING_ROLES,
     "processdocs.approve": LEADS,
     "mywork.team": LEADS,
+    # health: everyone reads scores; CSMs set the pulse on accounts they may write; leads send surveys.
+    "health.view": ALL_ROLES,
+    "health.pulse": WORKING_ROLES,
+    "surveys.send": LEADS,
+    "scorecards.manage": OPS_ROLES,
+    "signals.ingest": OPS_ROLES,
 }
 
 
