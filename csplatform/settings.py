@@ -153,6 +153,7 @@ SPECTACULAR_SETTINGS = {
         "ValueKindEnum": "success_plans.models.ValueRealised.Kind",
         "BusinessReviewKindEnum": "success_plans.models.BusinessReview.Kind",
         "AdvocacyKindEnum": "success_plans.models.Advocacy.Kind",
+        "SurveyKindEnum": "health.models.SurveyResponse.Kind",
     },
 }
 
@@ -169,6 +170,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 # A usage batch, survey answer, ticket or pulse rescored its account within this delay (debounced per tenant).
 HEALTH_REFRESH_DELAY_SECONDS = env.int("HEALTH_REFRESH_DELAY_SECONDS", default=30)
+# Days of health score history the demo computes (the tests use fewer to stay quick).
+DEMO_SCORE_HISTORY_DAYS = env.int("DEMO_SCORE_HISTORY_DAYS", default=180)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Synced into django-celery-beat's tables at beat start-up; ops edit the time in the admin.
 CELERY_BEAT_SCHEDULE = {

@@ -21,12 +21,15 @@ tenant_patterns = [
     path("plans/", include("success_plans.urls.plans")),
     path("reviews/", include("success_plans.urls.reviews")),
     path("programs/", include("success_plans.urls.programs")),
+    path("health/", include("health.urls.pages")),
+    path("health/account/", include("health.urls.account")),
 ]
 
 api_v1 = [
     path("me/", tenancy_api.me, name="api-me"),
     path("", include("accounts.api_urls")),
     path("", include("success_plans.api_urls")),
+    path("", include("health.api_urls")),
     *router.urls,
 ]
 
@@ -35,6 +38,8 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("t/<slug:tenant_slug>/", include(tenant_patterns)),
+    # Public (no login): survey links. The tenant comes from the path, the answer from the token.
+    path("survey/", include("health.urls.public")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

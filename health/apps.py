@@ -5,4 +5,4 @@ class HealthConfig(AppConfig):
     name = "health"
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from . import panels, signals  # noqa: F401  (panels registers the Account 360 health section)

@@ -63,6 +63,8 @@ def _ts(value: datetime):
     return connection.ops.adapt_datetimefield_value(value)
 
 
+# Each signal is aggregated once (MATERIALIZED): without it, a planner with stale statistics re-runs an
+# aggregate once per account (nested loop), which turned milliseconds into seconds on small tenants.
 @dataclass
 class _Query:
     ctes: list[str]
@@ -80,7 +82,7 @@ def _usage_cte(q: _Query, w: int, with_previous: bool, only: str) -> str:
     start = f"%({name}_from)s"
     q.params[f"{name}_from"] = q.params["day_date"] - timedelta(days=w - 1)
     q.params[f"{name}_scan"] = q.params["day_date"] - timedelta(days=(2 * w if with_previous else w) - 1)
-    q.ctes.append(f"""{name} AS (
+    q.ctes.append(f"""{name} AS MATERIALIZED (
         SELECT u.account_id,
           SUM(CASE WHEN u.day >= {start} THEN u.active_users ELSE 0 END) * 1.0 / {w} AS active_users,
           SUM(CASE WHEN u.day >= {start} THEN u.events ELSE 0 END) AS events,
@@ -131,7 +133,7 @@ def _add_measure_sources(q: _Query, windows: dict[str, set[int]], only: str) -> 
                         (K.CSAT, "AVG(r.score * 1.0)")):
         for w in sorted(windows.get(kind, ())):
             name = f"{kind}_{w}"
-            q.ctes.append(f"""{name} AS (
+            q.ctes.append(f"""{name} AS MATERIALIZED (
                 SELECT r.account_id, {value} AS value FROM health_surveyresponse r
                 WHERE r.tenant_id = %(t)s AND r.kind = '{kind}' AND r.responded_at >= {_since(q, w)}
                   AND r.responded_at < %(day_end)s
@@ -140,7 +142,7 @@ def _add_measure_sources(q: _Query, windows: dict[str, set[int]], only: str) -> 
 
     if K.OPEN_PRIORITY_TICKETS in windows:
         priorities = ", ".join(f"'{p}'" for p in SupportTicket.HIGH_PRIORITIES)
-        q.ctes.append(f"""open_tickets AS (
+        q.ctes.append(f"""open_tickets AS MATERIALIZED (
             SELECT k.account_id, COUNT(*) AS value FROM health_supportticket k
             WHERE k.tenant_id = %(t)s AND k.priority IN ({priorities}) AND k.opened_at < %(day_end)s
               AND (k.closed_at IS NULL OR k.closed_at >= %(day_end)s)
@@ -149,7 +151,7 @@ def _add_measure_sources(q: _Query, windows: dict[str, set[int]], only: str) -> 
                "LEFT JOIN open_tickets x ON x.account_id = am.account_id")
     for w in sorted(windows.get(K.TICKETS_OPENED, ())):
         name = f"tickets_{w}"
-        q.ctes.append(f"""{name} AS (
+        q.ctes.append(f"""{name} AS MATERIALIZED (
             SELECT k.account_id, COUNT(*) AS value FROM health_supportticket k
             WHERE k.tenant_id = %(t)s AND k.opened_at >= {_since(q, w)} AND k.opened_at < %(day_end)s
             GROUP BY k.account_id)""")
@@ -158,7 +160,7 @@ def _add_measure_sources(q: _Query, windows: dict[str, set[int]], only: str) -> 
 
     if K.DAYS_SINCE_TOUCH in windows:
         kinds = ", ".join(f"'{k}'" for k in TOUCH_KINDS)
-        q.ctes.append(f"""touch AS (
+        q.ctes.append(f"""touch AS MATERIALIZED (
             SELECT v.account_id, MAX(v.occurred_at) AS last_at FROM accounts_activity v
             WHERE v.tenant_id = %(t)s AND v.kind IN ({kinds}) AND v.occurred_at < %(day_end)s
             GROUP BY v.account_id)""")
@@ -169,7 +171,7 @@ def _add_measure_sources(q: _Query, windows: dict[str, set[int]], only: str) -> 
 
     for w in sorted(windows.get(K.SPONSOR_ENGAGED, ())):
         name = f"sponsor_{w}"
-        q.ctes.append(f"""{name} AS (
+        q.ctes.append(f"""{name} AS MATERIALIZED (
             SELECT DISTINCT v.account_id FROM accounts_activity v
             JOIN accounts_activitycontact vc ON vc.activity_id = v.id
             JOIN accounts_contact c ON c.id = vc.contact_id
@@ -189,7 +191,7 @@ def _add_measure_sources(q: _Query, windows: dict[str, set[int]], only: str) -> 
                           WHEN %(day)s > g.due_date THEN 'missed'
                           WHEN {progress} + {GOAL_TOLERANCE} >= {time_used} THEN 'on_track'
                           ELSE 'at_risk' END"""
-        q.ctes.append(f"""{name} AS (
+        q.ctes.append(f"""{name} AS MATERIALIZED (
             SELECT z.account_id,
                    SUM(CASE WHEN z.status IN ('on_track', 'achieved') THEN 1 ELSE 0 END) * 100.0 / COUNT(*) AS value
             FROM (SELECT g.account_id, {status} AS status
@@ -202,7 +204,7 @@ def _add_measure_sources(q: _Query, windows: dict[str, set[int]], only: str) -> 
     for w in sorted(windows.get(K.CSM_SENTIMENT, ())):
         name = f"pulse_{w}"
         q.params[f"{name}_from"] = q.params["day_date"] - timedelta(days=w - 1)
-        q.ctes.append(f"""{name} AS (
+        q.ctes.append(f"""{name} AS MATERIALIZED (
             SELECT z.account_id, z.score FROM (
               SELECT p.account_id, p.score,
                      ROW_NUMBER() OVER (PARTITION BY p.account_id ORDER BY p.as_of DESC, p.id DESC) AS rn
@@ -250,15 +252,15 @@ def scores_compute(*, tenant: Tenant, day: date, account_ids=None) -> int:
             day__gt=day - timedelta(days=usage_span), day__lte=day).exists(),
         "has_tickets": SupportTicket.objects.filter(opened_at__lt=day_end).exists(),
     })
-    q.ctes.append(f"""acct AS (
+    q.ctes.append(f"""acct AS MATERIALIZED (
         SELECT a.id AS account_id, a.segment_id, a.stage_id, a.licensed_seats, a.created_at
         FROM accounts_account a WHERE a.tenant_id = %(t)s AND a.status = 'active' {only})""")
-    q.ctes.append("""cards AS (
+    q.ctes.append("""cards AS MATERIALIZED (
         SELECT s.id, s.is_default, s.priority,
                EXISTS (SELECT 1 FROM health_scorecardsegment x WHERE x.scorecard_id = s.id) AS by_segment,
                EXISTS (SELECT 1 FROM health_scorecardstage x WHERE x.scorecard_id = s.id) AS by_stage
         FROM health_scorecard s WHERE s.tenant_id = %(t)s AND s.is_active)""")
-    q.ctes.append("""card AS (
+    q.ctes.append("""card AS MATERIALIZED (
         SELECT ranked.account_id, ranked.scorecard_id FROM (
           SELECT acct.account_id, c.id AS scorecard_id,
                  ROW_NUMBER() OVER (PARTITION BY acct.account_id ORDER BY c.is_default, c.priority, c.id) AS rn
@@ -269,7 +271,7 @@ def scores_compute(*, tenant: Tenant, day: date, account_ids=None) -> int:
             AND (NOT c.by_stage OR EXISTS (SELECT 1 FROM health_scorecardstage x
                                            WHERE x.scorecard_id = c.id AND x.stage_id = acct.stage_id)))
         ) ranked WHERE ranked.rn = 1)""")
-    q.ctes.append("""am AS (
+    q.ctes.append("""am AS MATERIALIZED (
         SELECT card.account_id, m.id AS measure_id, m.kind, m.window_days AS w, m.weight,
                m.red_threshold AS red, m.green_threshold AS green, m.position, acct.licensed_seats AS seats,
                acct.created_at
@@ -281,11 +283,11 @@ def scores_compute(*, tenant: Tenant, day: date, account_ids=None) -> int:
                         "CAST(NULL AS numeric) AS raw FROM am WHERE 1 = 0")
     q.ctes.append("raw AS (\n" + "\nUNION ALL\n".join(q.pieces) + ")")
     mapped = _round2(f"100 * {_clamp01('(r.raw - r.red) * 1.0 / (r.green - r.red)')}")
-    q.ctes.append(f"""scored AS (
+    q.ctes.append(f"""scored AS MATERIALIZED (
         SELECT r.account_id, r.measure_id, r.raw, r.weight, r.position,
                CASE WHEN r.raw IS NULL THEN NULL ELSE {mapped} END AS score
         FROM raw r)""")
-    q.ctes.append(f"""overall AS (
+    q.ctes.append(f"""overall AS MATERIALIZED (
         SELECT s.account_id,
                {_round2("SUM(s.score * s.weight) / NULLIF(SUM(CASE WHEN s.score IS NOT NULL THEN s.weight END), 0)")}
                  AS score,

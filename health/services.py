@@ -204,9 +204,15 @@ def survey_responses_record(*, responses: list[SurveyResponse]) -> int:
         [r for r in responses if not r.external_id], batch_size=1000)
     keyed = [r for r in responses if r.external_id]
     if keyed:
-        SurveyResponse.objects.bulk_create(
-            keyed, update_conflicts=True, unique_fields=["tenant", "external_id"],
-            update_fields=["account", "contact", "kind", "score", "comment", "responded_at"])
+        # The external id is unique only where it is set (a partial index), which ON CONFLICT cannot name
+        # through bulk_create: look the known ones up (locked) and update them, insert the others.
+        known = dict(SurveyResponse.objects.select_for_update().filter(external_id__in=[r.external_id for r in keyed])
+                     .values_list("external_id", "pk"))
+        for response in keyed:
+            response.pk = known.get(response.external_id)
+        SurveyResponse.objects.bulk_update([r for r in keyed if r.pk], batch_size=1000,
+                                           fields=["account", "contact", "kind", "score", "comment", "responded_at"])
+        SurveyResponse.objects.bulk_create([r for r in keyed if not r.pk], batch_size=1000)
     refresh_soon(tenant=current_tenant(), account_ids=[r.account_id for r in responses])
     return len(responses)
 

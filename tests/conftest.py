@@ -44,8 +44,10 @@ def _tasks_run_in_process():
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
+def _fast_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The demo's 180 days of health history take seconds per seeding; five weeks show the same behaviour.
+    settings.DEMO_SCORE_HISTORY_DAYS = 35
 
 
 @pytest.fixture
