@@ -3,3 +3,6 @@ from django.apps import AppConfig
 
 class RenewalsConfig(AppConfig):
     name = "renewals"
+
+    def ready(self):
+        from . import signals  # noqa: F401

@@ -1,0 +1,17 @@
+from csplatform.jobs.registry import nightly_job
+
+from .arr import accounts_arr_refresh
+from .services import renewals_defaults_ensure, renewals_open_due
+
+
+@nightly_job("renewals.open", order=40)
+def open_due_renewals(*, tenant, day) -> int:
+    """Opens the renewal opportunities of contracts entering the lead window, once each."""
+    renewals_defaults_ensure()  # tenants created before renewals get their lists on the first night
+    return renewals_open_due(day=day)
+
+
+@nightly_job("renewals.arr", order=41)
+def refresh_account_arr(*, tenant, day) -> int:
+    """Today's ARR on every account (contracts start, end and get cancelled with the calendar)."""
+    return accounts_arr_refresh(on=day)
