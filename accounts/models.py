@@ -71,7 +71,7 @@ class Account(TenantOwnedModel):
         help_text="Estimated lifetime ARR potential, in the tenant currency",
     )
     # Written only by renewals (renewals/arr.py) from the account's contracts; read by every page showing ARR.
-    arr = models.DecimalField(max_digits=14, decimal_places=2, default=0, editable=False,
+    arr = models.DecimalField(max_digits=14, decimal_places=2, default=0, db_default=0, editable=False,
                               help_text="Current ARR: the sum of the active contracts' ARR today")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     churn_date = models.DateField(null=True, blank=True)

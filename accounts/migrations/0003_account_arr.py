@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='account',
             name='arr',
-            field=models.DecimalField(decimal_places=2, default=0, editable=False, help_text="Current ARR: the sum of the active contracts' ARR today", max_digits=14),
+            field=models.DecimalField(decimal_places=2, default=0, db_default=0, editable=False, help_text="Current ARR: the sum of the active contracts' ARR today", max_digits=14),
         ),
     ]

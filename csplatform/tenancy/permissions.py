@@ -48,6 +48,15 @@ ACTIONS: dict[str, frozenset[str]] = {
     "surveys.send": LEADS,
     "scorecards.manage": OPS_ROLES,
     "signals.ingest": OPS_ROLES,
+    # renewals: everyone sees renewals and ARR; stage/category/outcome edits follow the "whose account" rule;
+    # contracts come from the CRM (ops); the forecast and retention are for leads and executives.
+    "renewals.view": ALL_ROLES,
+    "renewals.edit": WORKING_ROLES,
+    "expansions.flag": WORKING_ROLES,
+    "contracts.edit": OPS_ROLES,
+    "forecast.view": LEADS | {Role.EXECUTIVE},
+    "retention.view": LEADS | {Role.EXECUTIVE},
+    "renewals.configure": OPS_ROLES,
 }
 
 
