@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test chromium worker beat migrate seed lint clean
+.PHONY: install run test chromium worker beat migrate seed lint clean bench
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -57,6 +57,21 @@ worker: install
 
 beat: install
 	$(VENV)/bin/celery -A csplatform beat --loglevel=info
+
+# Benchmarks (bench/README.md) on PostgreSQL, in their own database (never the app's or the tests'): builds the
+# synthetic book unless the same one is there, runs every benchmark, writes docs/benchmarks.md and
+# bench/results.json. Quick run: `make bench BOOK=--small`; one benchmark: `make bench BENCH_ARGS="--only NAME"`.
+BENCH_DB ?= csplatform_bench
+BOOK ?= --tenants 50 --accounts 100000 --days 100 --seed 1
+BENCH_ARGS ?=
+bench: install
+	@url=$$(APP_DB_NAME=$(BENCH_DB) $(PY) scripts/pg_bootstrap.py) || { \
+	  echo "make bench needs PostgreSQL on 127.0.0.1:5432 (see scripts/pg_bootstrap.py)"; exit 1; }; \
+	export DATABASE_URL="$$url"; \
+	$(PY) manage.py migrate --noinput && \
+	$(PY) manage.py generate_book $(BOOK) && \
+	BENCH_COMMAND="make bench$(if $(filter-out --tenants 50 --accounts 100000 --days 100 --seed 1,$(BOOK)), BOOK='$(BOOK)')$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" \
+	  $(PY) manage.py run_bench $(BENCH_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "health",
     "renewals",
     "compensation",
+    "bench",
 ]
 
 MIDDLEWARE = [
@@ -154,6 +155,10 @@ SPECTACULAR_SETTINGS = {
         "BusinessReviewKindEnum": "success_plans.models.BusinessReview.Kind",
         "AdvocacyKindEnum": "success_plans.models.Advocacy.Kind",
         "SurveyKindEnum": "health.models.SurveyResponse.Kind",
+        "ContractStatusEnum": "renewals.models.Contract.Status",
+        "RenewalStageEnum": "renewals.models.RenewalOpportunity.Stage",
+        "ExpansionStageEnum": "renewals.models.ExpansionOpportunity.Stage",
+        "ExpansionKindEnum": "renewals.models.ExpansionOpportunity.Kind",
     },
 }
 

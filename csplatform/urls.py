@@ -23,6 +23,9 @@ tenant_patterns = [
     path("programs/", include("success_plans.urls.programs")),
     path("health/", include("health.urls.pages")),
     path("health/account/", include("health.urls.account")),
+    path("renewals/", include("renewals.urls.board")),
+    path("renewals/account/", include("renewals.urls.account")),
+    path("forecast/", include("renewals.urls.forecast")),
 ]
 
 api_v1 = [
@@ -30,6 +33,7 @@ api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("success_plans.api_urls")),
     path("", include("health.api_urls")),
+    path("", include("renewals.api_urls")),
     *router.urls,
 ]
 

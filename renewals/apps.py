@@ -5,4 +5,4 @@ class RenewalsConfig(AppConfig):
     name = "renewals"
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from . import panels, signals  # noqa: F401  (panels registers the Account 360 renewals section)

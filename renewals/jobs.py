@@ -15,3 +15,12 @@ def open_due_renewals(*, tenant, day) -> int:
 def refresh_account_arr(*, tenant, day) -> int:
     """Today's ARR on every account (contracts start, end and get cancelled with the calendar)."""
     return accounts_arr_refresh(on=day)
+
+
+@nightly_job("renewals.forecast", order=50)
+def compute_forecast(*, tenant, day) -> int:
+    """Forecast lines (probability from category, stage and today's health band) and snapshot rows of the day;
+    after health (20-26) so the bands are today's, and after renewals.open so new renewals are in."""
+    from .forecast import forecast_compute
+
+    return forecast_compute(tenant=tenant, day=day)

@@ -88,7 +88,8 @@ def success_plan_panel(request, account) -> dict:
         "approved_target": TARGET_APPROVED_GOALS_PER_YEAR,
         "value_year": today.year,
         "value": value,
-        "roi": None,  # ARR comes with the renewals app's contracts; never guessed here
+        # Account.arr is kept from the contracts by renewals; no contracts means no ROI, never a guess.
+        "roi": selectors.roi(value=value["total"], paid=account.arr),
         "open_tasks": tasks,
         "decisions": decisions,
         "next_review": next_review,

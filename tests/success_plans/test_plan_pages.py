@@ -7,7 +7,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from csplatform.tenancy.context import tenant_context
+from renewals.services import contract_save
 from success_plans.models import Goal, GoalUpdate, Risk, SuccessPlan, Task, ValueRealised
+from success_plans.services import value_record
 from tests.accounts.conftest import (  # noqa: F401  (shared fixtures)
     account,
     csm,
@@ -45,7 +47,19 @@ def test_it_shows_the_plan_goals_progress_and_unapproved_on_the_account_page(cli
     assert "Grow WAU" in page and 'aria-valuenow="50"' in page  # halfway from 100 to 200
     assert page.count("badge-unapproved") == 1  # only the goal nobody approved
     assert "1 of 2</strong> new approved goals this year" in page
-    assert "ROI appears once contracts are recorded" in page
+    assert "ROI appears once the account has a contract" in page
+
+
+def test_it_shows_value_realised_as_a_share_of_the_accounts_arr(client, tenant_a, account, csm):
+    today = timezone.localdate()
+    with tenant_context(tenant_a):
+        contract_save(account=account, start_date=today.replace(day=1), end_date=today.replace(day=1).replace(
+            year=today.year + 1), lines=[{"product": "Platform", "arr": "40000"}])
+        value_record(account=account, by=csm, kind="cost_avoidance", amount=Decimal("50000"), realised_on=today,
+                     how_measured="Fewer support hires")
+    client.force_login(csm)
+    page = client.get(f"/t/alpha/accounts/{account.pk}/").content.decode()
+    assert "125% of ARR (40,000.00" in page
 
 
 def test_it_offers_to_create_a_plan_to_writers_only(client, tenant_a, account, csm, executive):
