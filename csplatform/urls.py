@@ -23,6 +23,7 @@ tenant_patterns = [
     path("programs/", include("success_plans.urls.programs")),
     path("health/", include("health.urls.pages")),
     path("health/account/", include("health.urls.account")),
+    path("renewals/retention/", include("renewals.urls.retention")),
     path("renewals/", include("renewals.urls.board")),
     path("renewals/account/", include("renewals.urls.account")),
     path("forecast/", include("renewals.urls.forecast")),

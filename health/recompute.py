@@ -9,12 +9,14 @@ PostgreSQL is the production path; SQLite (`make run`) runs the same statement t
 helpers.
 """
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection
 from django.utils import timezone
 
+from csplatform.db import local_planner_settings
 from csplatform.tenancy.models import Tenant
 
 from .models import HealthScore, HealthSettings, Measure, SupportTicket, UsageDaily
@@ -28,6 +30,11 @@ GOAL_TOLERANCE = "0.10"
 
 def _pg() -> bool:
     return connection.vendor == "postgresql"
+
+
+# Per (account, measure) arithmetic runs in floating point: PostgreSQL's numeric is several times slower,
+# and scores are rounded to 2 decimals when stored.
+FLOAT = "double precision"
 
 
 def _clamp01(expr: str) -> str:
@@ -68,8 +75,9 @@ def _ts(value: datetime):
 @dataclass
 class _Query:
     ctes: list[str]
-    pieces: list[str]
+    pieces: list[str]  # CASE branches: "WHEN <measure kind and window> THEN <raw value>"
     params: dict
+    joins: dict[str, set[str]] = field(default_factory=dict)  # signal CTE -> the columns the branches use
 
 
 def _day_bounds(day: date) -> datetime:
@@ -77,20 +85,24 @@ def _day_bounds(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
 
 
-def _usage_cte(q: _Query, w: int, with_previous: bool, only: str) -> str:
+def _usage_cte(q: _Query, w: int, only: str) -> str:
+    """Usage over the window, read once. The trend compares the window's later half with its earlier half (events
+    per day), so a trend measure costs no scan beyond its window."""
     name = f"u_{w}"
-    start = f"%({name}_from)s"
+    start, half = f"%({name}_from)s", f"%({name}_half)s"
+    recent_days = max(1, w // 2)
     q.params[f"{name}_from"] = q.params["day_date"] - timedelta(days=w - 1)
-    q.params[f"{name}_scan"] = q.params["day_date"] - timedelta(days=(2 * w if with_previous else w) - 1)
+    q.params[f"{name}_half"] = q.params["day_date"] - timedelta(days=recent_days - 1)
     q.ctes.append(f"""{name} AS MATERIALIZED (
         SELECT u.account_id,
-          SUM(CASE WHEN u.day >= {start} THEN u.active_users ELSE 0 END) * 1.0 / {w} AS active_users,
-          SUM(CASE WHEN u.day >= {start} THEN u.events ELSE 0 END) AS events,
-          SUM(CASE WHEN u.day >= {start} AND u.events > 0 THEN u.features ELSE 0 END) * 1.0
-            / NULLIF(SUM(CASE WHEN u.day >= {start} AND u.events > 0 THEN 1 ELSE 0 END), 0) AS features,
-          SUM(CASE WHEN u.day < {start} THEN u.events ELSE 0 END) AS prev_events
+          SUM(u.active_users) * 1.0 / {w} AS active_users,
+          SUM(u.events) AS events,
+          SUM(CASE WHEN u.events > 0 THEN u.features ELSE 0 END) * 1.0
+            / NULLIF(SUM(CASE WHEN u.events > 0 THEN 1 ELSE 0 END), 0) AS features,
+          SUM(CASE WHEN u.day >= {half} THEN u.events ELSE 0 END) * 1.0 / {recent_days} AS recent_rate,
+          SUM(CASE WHEN u.day < {half} THEN u.events ELSE 0 END) * 1.0 / {max(1, w - recent_days)} AS early_rate
         FROM health_usagedaily u
-        WHERE u.tenant_id = %(t)s AND u.day >= %({name}_scan)s AND u.day <= %(day)s
+        WHERE u.tenant_id = %(t)s AND u.day >= {start} AND u.day <= %(day)s
           {only.replace('a.id', 'u.account_id')}
         GROUP BY u.account_id)""")
     return name
@@ -102,13 +114,17 @@ def _since(q: _Query, w: int) -> str:
     return f"%({key})s"
 
 
-def _piece(q: _Query, kinds, w: int | None, raw_expr: str, join: str = "") -> None:
+def _piece(q: _Query, kinds, w: int | None, raw_expr: str, source: str | None = None) -> None:
+    """One CASE branch: the raw value of measures of `kinds` (and window `w`) from the signal CTE `source`,
+    whose columns the expression names as `x.<column>` (read from the account's wide row)."""
     kind_list = ", ".join(f"'{k}'" for k in kinds)
-    window = f"AND am.w = {int(w)}" if w is not None else ""
-    q.pieces.append(f"""SELECT am.account_id, am.measure_id, am.weight, am.red, am.green, am.position,
-                               {raw_expr} AS raw
-                        FROM am {join}
-                        WHERE am.kind IN ({kind_list}) {window}""")
+    window = f" AND am.w = {int(w)}" if w is not None else ""
+    if source is not None:
+        columns = set(re.findall(r"\bx\.(\w+)", raw_expr))
+        q.joins.setdefault(source, set()).update(columns)
+        raw_expr = re.sub(r"\bx\.(\w+)", lambda m: f"wide.{source}_{m.group(1)}", raw_expr)
+    raw_expr = raw_expr.replace("am.seats", "wide.seats").replace("am.created_at", "wide.created_at")
+    q.pieces.append(f"WHEN am.kind IN ({kind_list}){window} THEN {raw_expr}")
 
 
 def _add_measure_sources(q: _Query, windows: dict[str, set[int]], only: str) -> None:
@@ -118,15 +134,15 @@ def _add_measure_sources(q: _Query, windows: dict[str, set[int]], only: str) -> 
 
     usage_windows = set().union(*(windows.get(k, set()) for k in USAGE_KINDS))
     for w in sorted(usage_windows):
-        name = _usage_cte(q, w, w in windows.get(K.USAGE_TREND, set()), only)
-        join = f"LEFT JOIN {name} x ON x.account_id = am.account_id"
+        name = _usage_cte(q, w, only)
+        join = name
         _piece(q, [K.ACTIVE_USERS], w, f"COALESCE(x.active_users, {zero_usage})", join)
         _piece(q, [K.SEAT_UTILISATION], w,
                f"CASE WHEN am.seats > 0 THEN COALESCE(x.active_users, {zero_usage}) * 100.0 / am.seats END", join)
         _piece(q, [K.USAGE_EVENTS], w, f"COALESCE(x.events, {zero_usage})", join)
         _piece(q, [K.FEATURE_BREADTH], w, f"COALESCE(x.features, {zero_usage})", join)
         _piece(q, [K.USAGE_TREND], w,
-               "CASE WHEN x.prev_events > 0 THEN (x.events - x.prev_events) * 100.0 / x.prev_events END", join)
+               "CASE WHEN x.early_rate > 0 THEN (x.recent_rate - x.early_rate) * 100.0 / x.early_rate END", join)
 
     for kind, value in ((K.NPS, "(SUM(CASE WHEN r.score >= 9 THEN 1 ELSE 0 END) - "
                                 "SUM(CASE WHEN r.score <= 6 THEN 1 ELSE 0 END)) * 100.0 / COUNT(*)"),
@@ -138,7 +154,7 @@ def _add_measure_sources(q: _Query, windows: dict[str, set[int]], only: str) -> 
                 WHERE r.tenant_id = %(t)s AND r.kind = '{kind}' AND r.responded_at >= {_since(q, w)}
                   AND r.responded_at < %(day_end)s
                 GROUP BY r.account_id)""")
-            _piece(q, [kind], w, "x.value", f"LEFT JOIN {name} x ON x.account_id = am.account_id")
+            _piece(q, [kind], w, "x.value", name)
 
     if K.OPEN_PRIORITY_TICKETS in windows:
         priorities = ", ".join(f"'{p}'" for p in SupportTicket.HIGH_PRIORITIES)
@@ -148,7 +164,7 @@ def _add_measure_sources(q: _Query, windows: dict[str, set[int]], only: str) -> 
               AND (k.closed_at IS NULL OR k.closed_at >= %(day_end)s)
             GROUP BY k.account_id)""")
         _piece(q, [K.OPEN_PRIORITY_TICKETS], None, f"COALESCE(x.value, {zero_tickets})",
-               "LEFT JOIN open_tickets x ON x.account_id = am.account_id")
+               "open_tickets")
     for w in sorted(windows.get(K.TICKETS_OPENED, ())):
         name = f"tickets_{w}"
         q.ctes.append(f"""{name} AS MATERIALIZED (
@@ -156,7 +172,7 @@ def _add_measure_sources(q: _Query, windows: dict[str, set[int]], only: str) -> 
             WHERE k.tenant_id = %(t)s AND k.opened_at >= {_since(q, w)} AND k.opened_at < %(day_end)s
             GROUP BY k.account_id)""")
         _piece(q, [K.TICKETS_OPENED], w, f"COALESCE(x.value, {zero_tickets})",
-               f"LEFT JOIN {name} x ON x.account_id = am.account_id")
+               name)
 
     if K.DAYS_SINCE_TOUCH in windows:
         kinds = ", ".join(f"'{k}'" for k in TOUCH_KINDS)
@@ -167,18 +183,18 @@ def _add_measure_sources(q: _Query, windows: dict[str, set[int]], only: str) -> 
         # Never touched counts from the day the account was created: silence is the signal.
         days = _days_between("%(day)s", "COALESCE(x.last_at, am.created_at)")
         _piece(q, [K.DAYS_SINCE_TOUCH], None, f"CASE WHEN {days} < 0 THEN 0 ELSE {days} END",
-               "LEFT JOIN touch x ON x.account_id = am.account_id")
+               "touch")
 
     for w in sorted(windows.get(K.SPONSOR_ENGAGED, ())):
         name = f"sponsor_{w}"
         q.ctes.append(f"""{name} AS MATERIALIZED (
-            SELECT DISTINCT v.account_id FROM accounts_activity v
+            SELECT DISTINCT v.account_id, 1 AS engaged FROM accounts_activity v
             JOIN accounts_activitycontact vc ON vc.activity_id = v.id
             JOIN accounts_contact c ON c.id = vc.contact_id
             WHERE v.tenant_id = %(t)s AND c.persona = 'executive_sponsor'
               AND v.occurred_at >= {_since(q, w)} AND v.occurred_at < %(day_end)s)""")
-        _piece(q, [K.SPONSOR_ENGAGED], w, "CASE WHEN x.account_id IS NULL THEN 0 ELSE 1 END",
-               f"LEFT JOIN {name} x ON x.account_id = am.account_id")
+        _piece(q, [K.SPONSOR_ENGAGED], w, "COALESCE(x.engaged, 0)",
+               name)
 
     for w in sorted(windows.get(K.GOAL_ATTAINMENT, ())):
         name = f"goals_{w}"
@@ -199,7 +215,7 @@ def _add_measure_sources(q: _Query, windows: dict[str, set[int]], only: str) -> 
                   WHERE g.tenant_id = %(t)s AND p.status = 'active' AND g.start_date <= %(day)s
                     AND g.due_date >= %({name}_due_from)s) z
             GROUP BY z.account_id)""")
-        _piece(q, [K.GOAL_ATTAINMENT], w, "x.value", f"LEFT JOIN {name} x ON x.account_id = am.account_id")
+        _piece(q, [K.GOAL_ATTAINMENT], w, "x.value", name)
 
     for w in sorted(windows.get(K.CSM_SENTIMENT, ())):
         name = f"pulse_{w}"
@@ -211,7 +227,7 @@ def _add_measure_sources(q: _Query, windows: dict[str, set[int]], only: str) -> 
               FROM health_sentimentpulse p
               WHERE p.tenant_id = %(t)s AND p.as_of >= %({name}_from)s AND p.as_of <= %(day)s) z
             WHERE z.rn = 1)""")
-        _piece(q, [K.CSM_SENTIMENT], w, "x.score", f"LEFT JOIN {name} x ON x.account_id = am.account_id")
+        _piece(q, [K.CSM_SENTIMENT], w, "x.score", name)
 
 
 def _measure_windows() -> dict[str, set[int]]:
@@ -241,7 +257,7 @@ def scores_compute(*, tenant: Tenant, day: date, account_ids=None) -> int:
     bands = health_settings(tenant)
     windows = _measure_windows()
     day_end = _day_bounds(day)
-    usage_span = max((w * (2 if k == K.USAGE_TREND else 1) for k in USAGE_KINDS for w in windows.get(k, ())),
+    usage_span = max((w for k in USAGE_KINDS for w in windows.get(k, ())),
                      default=0)
     now = timezone.now()
     q = _Query(ctes=[], pieces=[], params={
@@ -271,19 +287,25 @@ def scores_compute(*, tenant: Tenant, day: date, account_ids=None) -> int:
             AND (NOT c.by_stage OR EXISTS (SELECT 1 FROM health_scorecardstage x
                                            WHERE x.scorecard_id = c.id AND x.stage_id = acct.stage_id)))
         ) ranked WHERE ranked.rn = 1)""")
-    q.ctes.append("""am AS MATERIALIZED (
+    q.ctes.append(f"""am AS (
         SELECT card.account_id, m.id AS measure_id, m.kind, m.window_days AS w, m.weight,
-               m.red_threshold AS red, m.green_threshold AS green, m.position, acct.licensed_seats AS seats,
-               acct.created_at
-        FROM card JOIN acct ON acct.account_id = card.account_id
-        JOIN health_measure m ON m.scorecard_id = card.scorecard_id)""")
+               CAST(m.red_threshold AS {FLOAT}) AS red, CAST(m.green_threshold AS {FLOAT}) AS green, m.position
+        FROM card JOIN health_measure m ON m.scorecard_id = card.scorecard_id)""")
     _add_measure_sources(q, windows, only)
-    if not q.pieces:  # no measures anywhere: every account gets a "no data" row
-        q.pieces.append("SELECT am.account_id, am.measure_id, am.weight, am.red, am.green, am.position, "
-                        "CAST(NULL AS numeric) AS raw FROM am WHERE 1 = 0")
-    q.ctes.append("raw AS (\n" + "\nUNION ALL\n".join(q.pieces) + ")")
-    mapped = _round2(f"100 * {_clamp01('(r.raw - r.red) * 1.0 / (r.green - r.red)')}")
-    q.ctes.append(f"""scored AS MATERIALIZED (
+    # One row per account with every signal it needs, then one CASE per (account, measure): each signal is
+    # joined once per account, not once per measure.
+    columns = "".join(f", {source}.{column} AS {source}_{column}"
+                      for source, used in q.joins.items() for column in sorted(used))
+    joins = "".join(f"\n        LEFT JOIN {source} ON {source}.account_id = card.account_id" for source in q.joins)
+    q.ctes.append(f"""wide AS (
+        SELECT card.account_id, acct.licensed_seats AS seats, acct.created_at{columns}
+        FROM card JOIN acct ON acct.account_id = card.account_id{joins})""")
+    raw_value = ("CASE " + "\n          ".join(q.pieces) + " END") if q.pieces else "CAST(NULL AS numeric)"
+    q.ctes.append(f"""raw AS (
+        SELECT am.account_id, am.measure_id, am.weight, am.red, am.green, am.position, {raw_value} AS raw
+        FROM am JOIN wide ON wide.account_id = am.account_id)""")
+    mapped = _round2(f"100 * {_clamp01('(CAST(r.raw AS double precision) - r.red) / (r.green - r.red)')}")
+    q.ctes.append(f"""scored AS (
         SELECT r.account_id, r.measure_id, r.raw, r.weight, r.position,
                CASE WHEN r.raw IS NULL THEN NULL ELSE {mapped} END AS score
         FROM raw r)""")
@@ -311,7 +333,11 @@ def scores_compute(*, tenant: Tenant, day: date, account_ids=None) -> int:
           scorecard_id = excluded.scorecard_id, score = excluded.score, band = excluded.band,
           components = excluded.components, change_7d = excluded.change_7d, change_30d = excluded.change_30d,
           computed_at = excluded.computed_at"""
-    with connection.cursor() as cursor:
+    # Every join here is between whole sets: hash joins. The planner's estimates for the CTEs are often 1 row
+    # (it cannot see into them), which made it pick nested loops (millions of comparisons on large tenants),
+    # and the statement's cost estimate triggered JIT compilation that took longer than the query
+    # (4 s of 7 s on an 18,500-account tenant: docs/benchmarks.md).
+    with local_planner_settings(jit="off", enable_nestloop="off", work_mem="64MB"), connection.cursor() as cursor:
         cursor.execute(sql, q.params)
         if cursor.rowcount >= 0:
             return cursor.rowcount

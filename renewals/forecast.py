@@ -26,6 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import connection, transaction
 from django.db.models import Max, Q, Sum
 
+from csplatform.db import local_planner_settings
 from csplatform.tenancy.context import current_tenant
 from csplatform.tenancy.models import Tenant
 
@@ -180,16 +181,6 @@ def _snapshots_write(cursor, params: dict, first_month: int) -> int:
     return cursor.rowcount
 
 
-def _jit_off(cursor) -> str | None:
-    """Turns PostgreSQL's JIT off for this transaction and returns the setting to put back. The statements are
-    plain scans and hash joins whose cost estimate (the band probe per renewal) trips the JIT threshold: compiling
-    took longer than it saved (measured: ~80 ms of ~1 s for 50,000 renewals)."""
-    if not _pg():
-        return None
-    cursor.execute("SELECT current_setting('jit'), set_config('jit', 'off', true)")
-    return cursor.fetchone()[0]
-
-
 @transaction.atomic
 def forecast_compute(*, tenant: Tenant, day: date) -> int:
     """Rewrites the tenant's forecast lines and snapshot rows of `day` (inside `tenant_context(tenant)`).
@@ -199,12 +190,11 @@ def forecast_compute(*, tenant: Tenant, day: date) -> int:
     quarter = fiscal_quarter(tenant, day)
     params = {"t": tenant.pk, "day": day, "q_start": quarter.start, "q_end": quarter.end,
               "horizon": add_months(quarter.start, 3 * HORIZON_QUARTERS)}
-    with connection.cursor() as cursor:
-        jit = _jit_off(cursor)
+    # JIT: these are plain scans and hash joins whose cost estimate trips the JIT threshold, and compiling took
+    # longer than it saved. work_mem: the month totals spilled to disk at the default 4 MB.
+    with local_planner_settings(jit="off", work_mem="32MB"), connection.cursor() as cursor:
         lines = _lines_write(cursor, params)
         snapshots = _snapshots_write(cursor, params, tenant.fiscal_year_start_month)
-        if jit is not None:
-            cursor.execute("SELECT set_config('jit', %s, true)", [jit])
     # SQLite does not report the rows of an INSERT that starts with WITH.
     if lines < 0:
         lines = ForecastLine.objects.filter(day=day).count()

@@ -4,10 +4,13 @@
 (row level security is forced), creates the people and writes every table with set-based statements
 (bench/generator/book.py). Finally it vacuums and analyses the big tables and computes two days of health
 history with the product's own recompute (30 and 7 days before the last day, so the nightly recompute
-of the last day finds the scores its 7- and 30-day changes compare with).
+of the last day finds the scores its 7- and 30-day changes compare with), and then contracts, renewals and
+expansions (bench/generator/renewals.py), which set Account.arr.
 
 The parameters and the outcome are recorded in var/bench/book-<host>-<database>.json; a later run with the
-same parameters reuses the book when the database still holds it.
+same parameters reuses the book when the database still holds it. The record carries the generator's
+BOOK_VERSION: a book of an older version (or one whose tenants have no contracts) gets the phases added since,
+on top of what it holds, instead of being rebuilt.
 """
 
 import time
@@ -16,7 +19,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from functools import partial
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -25,6 +28,7 @@ from csplatform.tenancy.context import tenant_context
 from csplatform.tenancy.models import Tenant
 from health.models import HealthScore
 from health.recompute import portfolio_rollup, scores_compute
+from renewals.models import Contract
 
 from .book import BookWriter, TenantBook
 from .params import (
@@ -41,14 +45,18 @@ from .params import (
     tenant_slug,
 )
 from .people import bench_tenants_drop, staff_for, tenant_with_people
+from .renewals import TABLES as RENEWALS_TABLES
+from .renewals import RenewalsBook, RenewalsWriter
 
-__all__ = ["FULL", "SMALL", "SLUG_PREFIX", "BookParams", "account_split", "book_generate", "book_in_database",
-           "book_tenants", "end_day_of", "record_read", "staff_for"]
+__all__ = ["BOOK_VERSION", "FULL", "SMALL", "SLUG_PREFIX", "BookParams", "account_split", "book_generate",
+           "book_in_database", "book_tenants", "end_day_of", "record_read", "staff_for"]
 
 BIG_TABLES = ["tenancy_user", "tenancy_membership", "accounts_account", "accounts_contact", "accounts_activity",
               "accounts_activitycontact", "success_plans_successplan", "success_plans_goal", "health_sentimentpulse",
               "health_supportticket", "health_surveyresponse", "health_usagedaily"]
 HISTORY_OFFSETS = (30, 7)  # days before the last day whose scores are computed as history
+# 1: accounts, engagement, voice of the customer, usage, health history. 2: + contracts, renewals, expansions.
+BOOK_VERSION = 2
 
 
 def book_tenants(record: dict) -> list[Tenant]:
@@ -103,6 +111,8 @@ def book_generate(*, params: BookParams, force: bool = False, end: date | None =
     record = record_read()
     if not force and record and record.get("params") == params.as_dict() and book_in_database(record):
         out(f"Reusing the book generated on {record['generated_at']} ({record_path().name}); --force rebuilds it.")
+        if record.get("version", 1) < BOOK_VERSION or _tenants_without_contracts(book_tenants(record)):
+            record = _renewals_add(record, out)
         return {**record, "reused": True}
 
     started = time.monotonic()
@@ -151,10 +161,12 @@ def book_generate(*, params: BookParams, force: bool = False, end: date | None =
     # With the server's own settings: this is the product's recompute.
     clock.run("health history", lambda: _history(tenants, end), "health scores")
     clock.run("vacuum and analyze", lambda: _vacuum_analyze(["health_healthscore", "health_portfoliohealthdaily"]))
+    _renewals_phase(tenants, seed=params.seed, end=end, clock=clock)
     with connection.cursor() as cursor:
         cursor.execute("RESET maintenance_work_mem")
     bands = _band_mix(tenants, end - timedelta(days=min(HISTORY_OFFSETS)))
     record = {
+        "version": BOOK_VERSION,
         "params": params.as_dict(), "end": end.isoformat(), "generated_at": timezone.now().isoformat(),
         "seconds": round(time.monotonic() - started, 1),
         "phases": {k: round(v, 2) for k, v in clock.seconds.items()},
@@ -164,6 +176,66 @@ def book_generate(*, params: BookParams, force: bool = False, end: date | None =
     record_write(record)
     _report(record, out)
     return record
+
+
+def _tenants_without_contracts(tenants: list[Tenant]) -> list[Tenant]:
+    missing = []
+    for tenant in tenants:
+        with tenant_context(tenant):
+            if not Contract.objects.exists():
+                missing.append(tenant)
+    return missing
+
+
+def _renewals_phase(tenants: list[Tenant], *, seed: int, end: date, clock: _Clock) -> None:
+    """Contracts, renewals and expansions for each book tenant that has no contracts yet, each tenant in one
+    transaction (an interrupted run leaves whole tenants, and the next run does the rest), then analysed."""
+    for index, tenant in enumerate(tenants, start=1):  # book order: the index the other phases' keys use
+        with transaction.atomic(), tenant_context(tenant):
+            if Contract.objects.exists():
+                continue
+            writer = RenewalsWriter(RenewalsBook(tenant_id=tenant.pk, index=index, seed=seed, end=end))
+            counts = clock.run("contracts and renewals", writer.write)
+        for name, n in counts.items():
+            clock.counts[name] += n
+    clock.run("vacuum and analyze", lambda: _vacuum_analyze(RENEWALS_TABLES))
+
+
+def _renewals_add(record: dict, out) -> dict:
+    """Adds the renewals phase to a book generated before it (version 1), keeping every other row."""
+    out(f"The book is version {record.get('version', 1)} (the generator's is {BOOK_VERSION}): adding contracts, "
+        "renewals and expansions to it.")
+    started = time.monotonic()
+    clock = _Clock(out)
+    tenants = book_tenants(record)
+    _renewals_phase(tenants, seed=record["params"]["seed"], end=end_day_of(record), clock=clock)
+    seconds = time.monotonic() - started
+    done = _renewals_counts(tenants)  # from the database: tenants an interrupted run did count too
+    record = {**record, "version": BOOK_VERSION, "counts": {**record.get("counts", {}), **done},
+              "phases": {**record.get("phases", {}), **{k: round(v, 2) for k, v in clock.seconds.items()
+                                                        if k == "contracts and renewals"}},
+              "seconds": round(record.get("seconds", 0) + seconds, 1),
+              "added": {**record.get("added", {}), "contracts and renewals": {
+                  "at": timezone.now().isoformat(), "seconds": round(seconds, 1)}}}
+    record_write(record)
+    out(f"Added in {seconds:.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in done.items()))
+    return record
+
+
+def _renewals_counts(tenants: list[Tenant]) -> dict[str, int]:
+    totals: dict[str, int] = defaultdict(int)
+    sql = """SELECT (SELECT count(*) FROM renewals_contract WHERE tenant_id = %(t)s),
+                    (SELECT count(*) FROM renewals_contractline WHERE tenant_id = %(t)s),
+                    (SELECT count(*) FROM renewals_renewalopportunity WHERE tenant_id = %(t)s),
+                    (SELECT count(*) FROM renewals_expansionopportunity WHERE tenant_id = %(t)s),
+                    (SELECT count(*) FROM renewals_renewalopportunity WHERE tenant_id = %(t)s AND stage <> 'closed')"""
+    for tenant in tenants:
+        with tenant_context(tenant), connection.cursor() as cursor:
+            cursor.execute(sql, {"t": tenant.pk})
+            for name, n in zip(("contracts", "contract lines", "renewals", "expansions", "renewals open"),
+                               cursor.fetchone(), strict=True):
+                totals[name] += n
+    return dict(totals)
 
 
 def _vacuum_analyze(tables: list[str]) -> None:

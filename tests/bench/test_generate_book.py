@@ -9,12 +9,16 @@ from django.core.management import call_command
 from django.db import connection
 
 from accounts.models import Account, Activity, ActivityContact, Contact
+from bench.benchmarks import benchmarks
+from bench.generator import BOOK_VERSION, book_tenants, end_day_of, record_read
 from bench.generator import params as book_params
 from bench.generator.params import account_split
-from bench.runner import render_markdown, result, results_merge, results_write
+from bench.runner import BenchContext, render_markdown, result, results_merge, results_write
 from csplatform.tenancy.context import tenant_context
 from csplatform.tenancy.models import Membership, Role, Tenant
 from health.models import HealthScore, SentimentPulse, SupportTicket, SurveyResponse, UsageDaily
+from renewals.arr import arr_on
+from renewals.models import Contract, ContractLine, ExpansionOpportunity, ForecastLine, RenewalOpportunity
 from success_plans.models import Goal, SuccessPlan
 from tests.factories import AccountFactory
 
@@ -52,7 +56,13 @@ def fingerprint() -> list:
                           (SELECT count(*) FROM accounts_contact), (SELECT count(*) FROM accounts_activity),
                           (SELECT count(*) FROM success_plans_goal), (SELECT count(*) FROM health_supportticket),
                           (SELECT sum(score) FROM health_surveyresponse),
-                          (SELECT array_agg(band ORDER BY score, band) FROM health_healthscore)""")
+                          (SELECT array_agg(band ORDER BY score, band) FROM health_healthscore),
+                          (SELECT sum(arr) || '/' || count(*) FROM renewals_contract),
+                          (SELECT array_agg(stage || ':' || category || ':' || outcome || ':' || expected_arr
+                                            ORDER BY close_date, current_arr, stage, category, outcome)
+                           FROM renewals_renewalopportunity),
+                          (SELECT sum(amount) || '/' || count(*) FROM renewals_expansionopportunity),
+                          (SELECT sum(arr) FROM accounts_account)""")
             shape.append((tenant.slug, *cursor.fetchone()))
     return shape
 
@@ -106,6 +116,109 @@ def test_it_is_rerunnable_and_the_seed_decides_the_book(tenant_a):
     assert len(bench_tenants()) == 2
     with tenant_context(tenant_a):
         assert Account.objects.filter(pk=demo.pk).exists(), "other tenants are never touched"
+
+
+def renewals_shape() -> dict:
+    shape = {"accounts": 0, "contracts": 0, "closed": 0, "open": 0, "expansions": 0, "outcomes": set(),
+             "categories": set(), "stages": set(), "expansion stages": set()}
+    for tenant in bench_tenants():
+        with tenant_context(tenant):
+            shape["accounts"] += Account.objects.count()
+            shape["contracts"] += Contract.objects.count()
+            shape["closed"] += RenewalOpportunity.objects.filter(stage="closed").count()
+            shape["open"] += RenewalOpportunity.objects.exclude(stage="closed").count()
+            shape["expansions"] += ExpansionOpportunity.objects.count()
+            shape["outcomes"] |= set(RenewalOpportunity.objects.values_list("outcome", flat=True))
+            shape["categories"] |= set(RenewalOpportunity.objects.exclude(stage="closed")
+                                       .values_list("category", flat=True))
+            shape["stages"] |= set(RenewalOpportunity.objects.values_list("stage", flat=True))
+            shape["expansion stages"] |= set(ExpansionOpportunity.objects.values_list("stage", flat=True))
+    return shape
+
+
+def test_it_builds_contracts_renewals_and_expansions_for_every_account():
+    generate()
+
+    shape = renewals_shape()
+    assert shape["contracts"] > shape["accounts"], "every account has a current term, most a previous one"
+    assert shape["closed"] and shape["open"] and shape["expansions"]
+    assert {"renewed_flat", "churned"} <= shape["outcomes"] and len(shape["outcomes"] - {""}) >= 3
+    assert len(shape["categories"]) >= 3 and len(shape["stages"] - {"closed"}) >= 3
+    assert {"won", "lost"} <= shape["expansion stages"] and shape["expansion stages"] - {"won", "lost"}
+    for tenant in bench_tenants():
+        with tenant_context(tenant):
+            assert not Account.objects.filter(contracts__isnull=True).exists()
+            for contract in Contract.objects.prefetch_related("lines"):
+                assert contract.arr == sum(line.arr for line in contract.lines.all()) > 0
+            assert ContractLine.objects.filter(product="Platform subscription").exists()
+            open_renewals = RenewalOpportunity.objects.exclude(stage="closed")
+            assert not open_renewals.exclude(close_date__range=(END, END + timedelta(days=120))).exists()
+            assert not RenewalOpportunity.objects.filter(outcome__in=["churned", "downsell"], reason=None).exists()
+            for renewal in RenewalOpportunity.objects.filter(outcome="renewed_flat").select_related("contract"):
+                assert renewal.renewed_arr == renewal.current_arr
+            assert not RenewalOpportunity.objects.filter(closed_on__gt=END).exists()
+            assert not ExpansionOpportunity.objects.filter(closed_on__gt=END).exists()
+            assert ExpansionOpportunity.objects.filter(lead_source__isnull=False).exists()
+            arr = arr_on(on=END)
+            for account in Account.objects.all():
+                assert account.arr == arr.get(account.pk, 0), "Account.arr is the ARR counting on the last day"
+            assert not Account.objects.filter(status="churned", arr__gt=0).exists()
+    record = record_read()
+    assert record["version"] == BOOK_VERSION
+    assert record["counts"]["contracts"] == shape["contracts"] and record["counts"]["renewals open"] == shape["open"]
+
+
+def accounts_by_tenant() -> dict[str, list[int]]:
+    ids = {}
+    for tenant in bench_tenants():
+        with tenant_context(tenant):
+            ids[tenant.slug] = sorted(Account.objects.values_list("pk", flat=True))
+    return ids
+
+
+def test_it_adds_the_renewals_to_a_book_generated_before_them():
+    generate()
+    built = fingerprint()
+    account_ids = accounts_by_tenant()
+    # The book as version 1 wrote it: no contracts, opportunities or ARR, no version in its record.
+    for tenant in bench_tenants():
+        with tenant_context(tenant):
+            ExpansionOpportunity.objects.all().delete()
+            RenewalOpportunity.objects.all().delete()
+            ContractLine.objects.all().delete()
+            Contract.objects.all().delete()
+            Account.objects.update(arr=0)
+    old = {k: v for k, v in record_read().items() if k != "version"}
+    old["counts"] = {k: v for k, v in old["counts"].items() if k not in ("contracts", "renewals")}
+    book_params.record_write(old)
+
+    output = generate()
+
+    assert "Reusing the book" in output and "adding contracts, renewals and expansions" in output
+    assert "Dropped" not in output, "the rest of the book is kept, not regenerated"
+    assert accounts_by_tenant() == account_ids
+    assert fingerprint() == built, "the same renewals as a book generated with them"
+    record = record_read()
+    assert record["version"] == BOOK_VERSION and record["counts"]["contracts"] == renewals_shape()["contracts"]
+    assert record["generated_at"] == old["generated_at"]
+    assert "adding" not in generate(), "added once"
+
+
+def test_it_runs_the_forecast_benchmark_on_the_book():
+    generate()
+    record = record_read()
+    ctx = BenchContext(record=record, tenants=book_tenants(record), end=end_day_of(record), repeat=1,
+                       out=lambda _line: None)
+
+    outcome = benchmarks()["renewals_forecast"].run(ctx)
+
+    assert outcome["name"] == "renewals_forecast" and outcome["unit"] == "s"
+    assert outcome["value"] > 0 and outcome["floor"] > 0 and outcome["target"] == "ratio within 3x"
+    assert "GROUP BY" in outcome["note"] and outcome["details"]["tenants"] == 2
+    assert int(outcome["details"]["rows written per run (lines and snapshot rows)"].replace(",", "")) > 0
+    for tenant in bench_tenants():
+        with tenant_context(tenant):
+            assert not ForecastLine.objects.exists(), "each run is rolled back"
 
 
 def test_it_splits_a_large_book_with_a_big_largest_tenant():

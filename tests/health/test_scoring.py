@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from csplatform.tenancy.context import tenant_context
-from health.models import HealthScore, HealthSettings, Measure, Scorecard, ScorecardSegment
+from health.models import HealthScore, HealthSettings, Measure, Scorecard, ScorecardSegment, UsageDaily
 from tests.factories import (
     AccountFactory,
     SegmentFactory,
@@ -140,3 +140,16 @@ def test_it_never_scores_another_tenants_accounts(tenant_a, tenant_b, account, f
         assert list(HealthScore.objects.values_list("account_id", flat=True)) == [account.pk]
     with tenant_context(tenant_b):
         assert not HealthScore.objects.exists()
+
+
+def test_it_reads_usage_as_seat_utilisation_and_a_trend_within_the_window(tenant_a, account):
+    use_measures(tenant_a, (K.SEAT_UTILISATION, 1, 0, 100), (K.USAGE_TREND, 1, -100, 300))
+    with tenant_context(tenant_a):  # 10 seats; 5 active a day; 20 events a day lately, 10 before
+        UsageDaily.objects.bulk_create([
+            UsageDaily(account=account, day=days_ago(n), active_users=5, events=20 if n < 15 else 10, features=3)
+            for n in range(30)] + [UsageDaily(account=account, day=days_ago(40), active_users=99, events=999)])
+    compute(tenant_a)
+    components = {c[0]: c for c in score_of(tenant_a, account).components}
+    raws = sorted(float(c[1]) for c in components.values())
+    assert raws == [50.0, 100.0]  # 50% of seats active; events per day up 100% (second half vs first)
+    assert score_of(tenant_a, account).score == Decimal("50")  # (50 + 50) / 2
