@@ -26,3 +26,9 @@ def local_planner_settings(**settings: str):
         with connection.cursor() as cursor:
             for name, value in zip(names, previous, strict=True):
                 cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+
+
+def pg_array(values) -> str:
+    """One PostgreSQL array literal ('{1,2,3}') for numbers or dates: the server parses one constant instead of an
+    ARRAY[...] of thousands of parameters."""
+    return "{" + ",".join(map(str, values)) + "}"

@@ -110,7 +110,7 @@ class Measure(TenantOwnedModel):
         SEAT_UTILISATION = "seat_utilisation", "Seat utilisation (% of licensed seats active daily)"
         USAGE_EVENTS = "usage_events", "Usage events (total in window)"
         FEATURE_BREADTH = "feature_breadth", "Features used (average per active day)"
-        USAGE_TREND = "usage_trend", "Usage trend (% change vs the window before)"
+        USAGE_TREND = "usage_trend", "Usage trend (% change, later half of the window vs the earlier half)"
         NPS = "nps", "NPS (-100 to 100)"
         CSAT = "csat", "CSAT (average, 1-5)"
         OPEN_PRIORITY_TICKETS = "open_priority_tickets", "Open high-priority support tickets"
@@ -187,13 +187,23 @@ class UsageDaily(TenantOwnedModel):
 
 
 class UsageKey(TenantOwnedModel):
-    """The distinct users and features seen per account and day, so that counts are distinct across batches."""
+    """The distinct users and features seen per account and day, so that counts are distinct across batches.
+
+    A dedup index for ingestion, not an entity: each batch writes some 15,000 of these rows, and PostgreSQL
+    constraint triggers on tenant and account (checked at COMMIT, one lookup per row) and their single-column
+    indexes cost more than the rows themselves. So the two foreign keys keep Django's ON DELETE CASCADE (the ORM
+    deletes an account's or tenant's keys with it) but have no database constraint or own index: the unique
+    constraint below starts with (tenant, account) and serves both lookups. Keys are only written by
+    health.ingest, for accounts it has just looked up in the current tenant; row level security still applies."""
 
     class Kind(models.TextChoices):
         USER = "u", "User"
         FEATURE = "f", "Feature"
 
-    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.CASCADE, related_name="+", editable=False,
+                               db_constraint=False, db_index=False)
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+",
+                                db_constraint=False, db_index=False)
     day = models.DateField()
     kind = models.CharField(max_length=1, choices=Kind.choices)
     key = models.CharField(max_length=120)

@@ -9,12 +9,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Account, Contact
+from csplatform.db import pg_array
 from csplatform.tenancy.context import current_tenant
 
 from .models import (
@@ -111,10 +112,24 @@ def refresh_soon(*, tenant, account_ids) -> None:
     ids = {int(i) for i in account_ids}
     if not ids:
         return
-    already_scheduled = PendingRefresh.objects.exists()
     now = timezone.now()
-    PendingRefresh.objects.bulk_create([PendingRefresh(account_id=i, queued_at=now) for i in sorted(ids)],
-                                       ignore_conflicts=True)
+    if connection.vendor == "postgresql":
+        # One statement: a usage batch touches thousands of accounts, and a model instance per account cost more
+        # than the rollup itself. The SELECT sees the table as it was before the INSERT (one snapshot).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """WITH marked AS (
+                     INSERT INTO health_pendingrefresh (tenant_id, account_id, queued_at)
+                     SELECT %(tenant)s, a, %(now)s FROM unnest(%(ids)s::bigint[]) AS a ORDER BY a
+                     ON CONFLICT (tenant_id, account_id) DO NOTHING
+                   )
+                   SELECT EXISTS (SELECT 1 FROM health_pendingrefresh WHERE tenant_id = %(tenant)s)""",
+                {"tenant": tenant.pk, "now": now, "ids": pg_array(sorted(ids))})
+            already_scheduled = cursor.fetchone()[0]
+    else:
+        already_scheduled = PendingRefresh.objects.exists()
+        PendingRefresh.objects.bulk_create([PendingRefresh(account_id=i, queued_at=now) for i in sorted(ids)],
+                                           ignore_conflicts=True)
     if not already_scheduled:
         refresh_schedule(tenant=tenant)
 

@@ -117,7 +117,7 @@ def bench_tenants_drop() -> str:
     others = Tenant.objects.exclude(slug__startswith=SLUG_PREFIX).exists()
     with transaction.atomic(), connection.cursor() as cursor:
         if not others:
-            cursor.execute("TRUNCATE tenancy_tenant CASCADE")
+            cursor.execute("TRUNCATE tenancy_tenant, health_usagekey CASCADE")  # usagekey has no FKs
             how = "truncated (only bench tenants in this database)"
         else:
             tables = _tenant_tables()

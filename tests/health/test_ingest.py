@@ -142,6 +142,39 @@ def test_it_rejects_times_without_a_utc_offset(ops_api, tenant_a, account):
         {"index": 0, "field": "occurred_at", "error": "Give a UTC offset (e.g. 2026-11-23T10:00:00Z)."}]
 
 
+def test_it_lists_odd_account_references_as_row_errors(ops_api, tenant_a, account):
+    response = send(ops_api, [
+        {**event(account), "account_id": [account.pk]},
+        {**event(account), "account_id": True},
+        {**event(account), "account_id": float(account.pk)},
+        {**event(account), "account": {"id": 1}},
+        {**event(account), "account_id": 2**70},
+    ])
+    assert response.status_code == 400
+    assert [(e["index"], e["field"]) for e in response.json()["errors"]] == [
+        (0, "account_id"), (1, "account_id"), (2, "account_id"), (3, "account"), (4, "account_id")]
+    assert usage(tenant_a) == {}
+
+
+def test_it_counts_an_event_on_its_utc_day_whatever_offset_it_was_sent_with(ops_api, tenant_a, account):
+    late = f"{EARLIER.isoformat()}T23:30:00-02:00"  # 01:30 UTC the next day
+    response = send(ops_api, [
+        {**event(account), "occurred_at": late, "user_id": "ann"},
+        {**event(account), "occurred_at": f"{YESTERDAY.isoformat()}T10:00:00Z", "user_id": "ann"},
+        {**event(account), "occurred_at": f"{YESTERDAY.isoformat()}T10:00:00.123456+00:00", "quantity": 0.25},
+    ])
+    assert response.status_code == 201, response.json()
+    assert usage(tenant_a) == {(account.pk, YESTERDAY): (3, Decimal("2.25"), 2, 1)}
+
+
+def test_it_forgets_the_usage_of_an_account_deleted_with_its_keys(ops_api, tenant_a, account, other):
+    assert send(ops_api, [event(account, user="ann"), event(other, user="bob")]).status_code == 201
+    with tenant_context(tenant_a):
+        account.delete()  # UsageKey has no database constraint on account: the ORM cascade removes its keys
+        assert set(UsageKey.objects.values_list("account_id", flat=True)) == {other.pk}
+    assert usage(tenant_a) == {(other.pk, YESTERDAY): (1, Decimal("1.00"), 1, 1)}
+
+
 def test_it_answers_400_to_a_body_that_is_not_a_batch(ops_api, account):
     assert ops_api.post("/usage-events/", [event(account)]).status_code == 400
     response = ops_api.client.post("/api/v1/usage-events/", "{not json", content_type="application/json",
