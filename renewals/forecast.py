@@ -85,21 +85,19 @@ def _rules_join(alias: str, dimension: str, key: str) -> str:
 def _lines_write(cursor, params: dict) -> int:
     cursor.execute("DELETE FROM renewals_forecastline WHERE tenant_id = %(t)s AND day = %(day)s", params)
     points = "COALESCE(pc.points, 0) + COALESCE(ps.points, 0) + COALESCE(pb.points, 0)"
-    # The band: the day's score (a join on the day's rows), else the latest before it (an index probe on
-    # healthscore_unique, only for accounts not scored that day), else 'none'. MATERIALIZED so the band is
-    # worked out once per renewal, not again for the probability join.
+    # The band: the latest score on or before the day (the day's own score when the health job ran first), else
+    # 'none'; one backward probe of healthscore_unique (tenant, account, day) per renewal. MATERIALIZED so the
+    # band is worked out once per renewal, not again for the probability join.
     cursor.execute(
         f"""WITH y AS MATERIALIZED (
               SELECT r.tenant_id, r.id AS renewal_id, r.account_id, a.csm_id, a.segment_id, r.close_date, r.stage,
                      r.category, r.current_arr, r.expected_arr,
-                     COALESCE(hd.band, (SELECT h.band FROM health_healthscore h
-                                        WHERE h.tenant_id = r.tenant_id AND h.account_id = r.account_id
-                                          AND h.day < %(day)s
-                                        ORDER BY h.day DESC LIMIT 1), 'none') AS band
+                     COALESCE((SELECT h.band FROM health_healthscore h
+                               WHERE h.tenant_id = r.tenant_id AND h.account_id = r.account_id
+                                 AND h.day <= %(day)s
+                               ORDER BY h.day DESC LIMIT 1), 'none') AS band
               FROM renewals_renewalopportunity r
               JOIN accounts_account a ON a.id = r.account_id AND a.tenant_id = r.tenant_id
-              LEFT JOIN health_healthscore hd ON hd.tenant_id = r.tenant_id AND hd.account_id = r.account_id
-                                             AND hd.day = %(day)s
               WHERE r.tenant_id = %(t)s AND r.stage <> 'closed')
             INSERT INTO renewals_forecastline
               (tenant_id, day, renewal_id, account_id, csm_id, segment_id, close_date, stage, category, band,
@@ -124,11 +122,12 @@ def _amount_cases(prefix: str) -> str:
 
 def _snapshots_write(cursor, params: dict, first_month: int) -> int:
     cursor.execute("DELETE FROM renewals_forecastsnapshot WHERE tenant_id = %(t)s AND day = %(day)s", params)
-    columns = "csm_id, segment_id, on_day, renewals, " + ", ".join(SNAPSHOT_AMOUNTS)
+    columns = "renewals, " + ", ".join(SNAPSHOT_AMOUNTS)
     open_stages = ", ".join(f"'{s}'" for s in EXPANSION_STAGE_PROBABILITY)
     stage_p = " ".join(f"WHEN '{s}' THEN {p}" for s, p in EXPANSION_STAGE_PROBABILITY.items())
     keep_on_time = _greatest("{date}", "%(day)s")
-    base = f"""base ({columns}) AS (
+    # The closed renewals and the expansions take their CSM and segment from the account: one join for the three.
+    base = f"""base (csm_id, segment_id, on_day, {columns}) AS (
         SELECT l.csm_id, l.segment_id, {keep_on_time.format(date='l.close_date')}, 1, l.current_arr,
                {_amount_cases('l')},
                l.current_arr * (100 - l.probability) / 100.0,
@@ -138,45 +137,51 @@ def _snapshots_write(cursor, params: dict, first_month: int) -> int:
         FROM renewals_forecastline l
         WHERE l.tenant_id = %(t)s AND l.day = %(day)s AND l.close_date < %(horizon)s
         UNION ALL
-        SELECT a.csm_id, a.segment_id, r.closed_on, 1, r.current_arr, 0, 0, 0, 0,
-               CASE WHEN r.outcome = 'churned' THEN r.current_arr ELSE 0 END,
-               CASE WHEN r.outcome = 'downsell' THEN r.current_arr - r.renewed_arr ELSE 0 END,
-               CASE WHEN r.outcome = 'renewed_expansion' THEN r.renewed_arr - r.current_arr ELSE 0 END,
-               r.renewed_arr
-        FROM renewals_renewalopportunity r
-        JOIN accounts_account a ON a.id = r.account_id AND a.tenant_id = r.tenant_id
-        WHERE r.tenant_id = %(t)s AND r.stage = 'closed' AND r.closed_on >= %(q_start)s AND r.closed_on <= %(q_end)s
-        UNION ALL
-        SELECT a.csm_id, a.segment_id, {keep_on_time.format(date='e.expected_close')}, 0, 0, 0, 0, 0, 0, 0, 0,
-               e.amount * (CASE e.stage {stage_p} ELSE 0 END) / 100.0, 0
-        FROM renewals_expansionopportunity e
-        JOIN accounts_account a ON a.id = e.account_id AND a.tenant_id = e.tenant_id
-        WHERE e.tenant_id = %(t)s AND e.stage IN ({open_stages}) AND e.expected_close < %(horizon)s
-        UNION ALL
-        SELECT a.csm_id, a.segment_id, e.closed_on, 0, 0, 0, 0, 0, 0, 0, 0, e.amount, 0
-        FROM renewals_expansionopportunity e
-        JOIN accounts_account a ON a.id = e.account_id AND a.tenant_id = e.tenant_id
-        WHERE e.tenant_id = %(t)s AND e.stage = 'won' AND e.closed_on >= %(q_start)s AND e.closed_on <= %(q_end)s
+        SELECT a.csm_id, a.segment_id, o.on_day, o.{columns.replace(", ", ", o.")}
+        FROM (
+          SELECT r.account_id, r.closed_on AS on_day, 1 AS renewals, r.current_arr AS arr_up, 0 AS committed,
+                 0 AS best_case, 0 AS pipeline, 0 AS at_risk,
+                 CASE WHEN r.outcome = 'churned' THEN r.current_arr ELSE 0 END AS expected_churn,
+                 CASE WHEN r.outcome = 'downsell' THEN r.current_arr - r.renewed_arr ELSE 0 END
+                   AS expected_contraction,
+                 CASE WHEN r.outcome = 'renewed_expansion' THEN r.renewed_arr - r.current_arr ELSE 0 END
+                   AS expected_expansion,
+                 r.renewed_arr AS renewed
+          FROM renewals_renewalopportunity r
+          WHERE r.tenant_id = %(t)s AND r.stage = 'closed' AND r.closed_on >= %(q_start)s
+            AND r.closed_on <= %(q_end)s
+          UNION ALL
+          SELECT e.account_id, {keep_on_time.format(date='e.expected_close')}, 0, 0, 0, 0, 0, 0, 0, 0,
+                 e.amount * (CASE e.stage {stage_p} ELSE 0 END) / 100.0, 0
+          FROM renewals_expansionopportunity e
+          WHERE e.tenant_id = %(t)s AND e.stage IN ({open_stages}) AND e.expected_close < %(horizon)s
+          UNION ALL
+          SELECT e.account_id, e.closed_on, 0, 0, 0, 0, 0, 0, 0, 0, e.amount, 0
+          FROM renewals_expansionopportunity e
+          WHERE e.tenant_id = %(t)s AND e.stage = 'won' AND e.closed_on >= %(q_start)s AND e.closed_on <= %(q_end)s
+        ) o
+        JOIN accounts_account a ON a.id = o.account_id AND a.tenant_id = %(t)s
     )"""
-    # Summed per day first, so the period arithmetic runs once per (day, CSM, segment), not once per renewal.
-    per_day = ", ".join(f"SUM(b.{name}) AS {name}" for name in SNAPSHOT_AMOUNTS)
-    dated = f"""by_day AS MATERIALIZED (
-        SELECT b.csm_id, b.segment_id, b.on_day, SUM(b.renewals) AS renewals, {per_day}
-        FROM base b GROUP BY b.csm_id, b.segment_id, b.on_day),
-      dated AS MATERIALIZED (
-        SELECT b.*, {_month_start('b.on_day')} AS month_start,
-               {fiscal_quarter_start_sql('b.on_day', first_month)} AS quarter_start
-        FROM by_day b)"""
-    sums = ", ".join(f"ROUND(SUM(d.{name}), 2)" for name in SNAPSHOT_AMOUNTS)
-    select = ("SELECT %(t)s, %(day)s, '{kind}', d.{start}, d.csm_id, d.segment_id, SUM(d.renewals), " + sums
-              + " FROM dated d GROUP BY d.{start}, d.csm_id, d.segment_id")
+    # Totalled per month first (a few rows per CSM and segment), then the quarters from the months: a quarter is
+    # three whole months, so its totals are the same as from the rows, for a third of the additions.
+    month_sums = ", ".join(f"SUM(b.{name}) AS {name}" for name in SNAPSHOT_AMOUNTS)
+    rounded = ", ".join(f"ROUND(m.{name}, 2)" for name in SNAPSHOT_AMOUNTS)
+    quarter_sums = ", ".join(f"ROUND(SUM(q.{name}), 2)" for name in SNAPSHOT_AMOUNTS)
     cursor.execute(
-        f"""WITH {base}, {dated}
+        f"""WITH {base},
+              months AS MATERIALIZED (
+                SELECT b.month_start, b.csm_id, b.segment_id, SUM(b.renewals) AS renewals, {month_sums}
+                FROM (SELECT base.*, {_month_start('base.on_day')} AS month_start FROM base) b
+                GROUP BY b.month_start, b.csm_id, b.segment_id)
             INSERT INTO renewals_forecastsnapshot
-              (tenant_id, day, period_kind, period_start, csm_id, segment_id, renewals, {", ".join(SNAPSHOT_AMOUNTS)})
-            {select.format(kind='month', start='month_start')}
+              (tenant_id, day, period_kind, period_start, csm_id, segment_id, {columns})
+            SELECT %(t)s, %(day)s, 'month', m.month_start, m.csm_id, m.segment_id, m.renewals, {rounded}
+            FROM months m
             UNION ALL
-            {select.format(kind='quarter', start='quarter_start')}""",
+            SELECT %(t)s, %(day)s, 'quarter', q.quarter_start, q.csm_id, q.segment_id, SUM(q.renewals), {quarter_sums}
+            FROM (SELECT m.*, {fiscal_quarter_start_sql('m.month_start', first_month)} AS quarter_start
+                  FROM months m) q
+            GROUP BY q.quarter_start, q.csm_id, q.segment_id""",
         params)
     return cursor.rowcount
 

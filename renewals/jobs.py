@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from csplatform.jobs.registry import nightly_job
 
 from .arr import accounts_arr_refresh
@@ -17,10 +19,17 @@ def refresh_account_arr(*, tenant, day) -> int:
     return accounts_arr_refresh(on=day)
 
 
+FORECAST_LINES_KEPT_DAYS = 60
+
+
 @nightly_job("renewals.forecast", order=50)
 def compute_forecast(*, tenant, day) -> int:
     """Forecast lines (probability from category, stage and today's health band) and snapshot rows of the day;
     after health (20-26) so the bands are today's, and after renewals.open so new renewals are in."""
     from .forecast import forecast_compute
+    from .models import ForecastLine
 
+    # The weekly movement reads a day and the week before; older lines are only history nobody reads, and the
+    # table would otherwise grow by every open renewal every night. Snapshots (aggregates) are kept.
+    ForecastLine.objects.filter(day__lt=day - timedelta(days=FORECAST_LINES_KEPT_DAYS)).delete()
     return forecast_compute(tenant=tenant, day=day)

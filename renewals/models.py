@@ -10,7 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from csplatform.tenancy.models import TenantOwnedModel
+from csplatform.tenancy.models import Tenant, TenantOwnedModel
 
 USER = settings.AUTH_USER_MODEL
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -241,13 +241,21 @@ class ProbabilityRule(TenantOwnedModel):
 
 
 class ForecastLine(TenantOwnedModel):
-    """One open renewal as the forecast saw it on a day (the weekly movement compares two days' lines)."""
+    """One open renewal as the forecast saw it on a day (the weekly movement compares two days' lines).
 
+    The nightly job inserts a day's lines in one go, and every index is written per row: only the unique
+    (tenant, day, renewal) and (tenant, day, close_date) indexes serve reads. The foreign keys keep their
+    constraints and Django's on_delete, but not their single-column indexes (tenant's is covered by the
+    composite ones; the others would only speed up deleting an account, renewal, user or segment, which scans
+    the lines instead)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", editable=False, db_index=False)
     day = models.DateField()
-    renewal = models.ForeignKey(RenewalOpportunity, on_delete=models.CASCADE, related_name="+")
-    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
-    csm = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
-    segment = models.ForeignKey("accounts.Segment", null=True, on_delete=models.SET_NULL, related_name="+")
+    renewal = models.ForeignKey(RenewalOpportunity, on_delete=models.CASCADE, related_name="+", db_index=False)
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+", db_index=False)
+    csm = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
+    segment = models.ForeignKey("accounts.Segment", null=True, on_delete=models.SET_NULL, related_name="+",
+                                db_index=False)
     close_date = models.DateField()
     stage = models.CharField(max_length=12)
     category = models.CharField(max_length=10)
@@ -263,7 +271,11 @@ class ForecastLine(TenantOwnedModel):
 
 
 class ForecastSnapshot(TenantOwnedModel):
-    """The forecast per day, close-date period (month or quarter), CSM and segment."""
+    """The forecast per day, close-date period (month or quarter), CSM and segment.
+
+    Single-column foreign key indexes dropped, as for ForecastLine: reads go through (tenant, day, ...)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", editable=False, db_index=False)
 
     class Period(models.TextChoices):
         MONTH = "month", "Month"
@@ -272,8 +284,9 @@ class ForecastSnapshot(TenantOwnedModel):
     day = models.DateField()
     period_kind = models.CharField(max_length=7, choices=Period.choices)
     period_start = models.DateField()
-    csm = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
-    segment = models.ForeignKey("accounts.Segment", null=True, on_delete=models.SET_NULL, related_name="+")
+    csm = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
+    segment = models.ForeignKey("accounts.Segment", null=True, on_delete=models.SET_NULL, related_name="+",
+                                db_index=False)
     renewals = models.PositiveIntegerField(default=0)
     arr_up = models.DecimalField(**MONEY, default=ZERO, help_text="ARR up for renewal (open and closed)")
     committed = models.DecimalField(**MONEY, default=ZERO)

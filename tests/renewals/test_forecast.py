@@ -35,7 +35,7 @@ from renewals.periods import add_months, fiscal_quarter
 from renewals.probability import probability, probability_table
 from tests.factories import AccountFactory, SegmentFactory
 
-from .conftest import TODAY
+from .conftest import TODAY, contract
 
 D = Decimal
 BAND_SCORE = {"green": 85, "yellow": 55, "red": 20}
@@ -385,3 +385,13 @@ def test_snapshot_quarters_follow_the_tenants_fiscal_year(tenant_a, account):
     with tenant_context(tenant_a):
         kinds = set(ForecastSnapshot.objects.values_list("period_kind", "period_start"))
     assert kinds == {("quarter", q.start), ("month", q.end.replace(day=1))}
+
+
+def test_it_keeps_sixty_days_of_forecast_lines(tenant_a, account):
+    contract(account, start=TODAY - timedelta(days=300), end=TODAY + timedelta(days=60))
+    with tenant_context(tenant_a):
+        services.renewals_open_due(day=TODAY)
+    for days_back in (70, 61, 60, 0):
+        job_run(job_name="renewals.forecast", tenant=tenant_a, day=TODAY - timedelta(days=days_back))
+    with tenant_context(tenant_a):
+        assert sorted(set(ForecastLine.objects.values_list("day", flat=True))) == [TODAY - timedelta(days=60), TODAY]
