@@ -90,9 +90,10 @@ def _explain_and_open_tasks(*, day: date, before: date, drop_days: int, red_belo
         fell.sort(key=lambda row: float(row[2]) - float(row[1] if row[1] is not None else row[2]))
         alert.fallen = fell
         if alert.reason == HealthAlert.Reason.RED:
-            title = f"Health recovery: {alert.account.name} fell to red ({alert.score})"
+            title = f"Health recovery: {alert.account.name} fell to red (score {alert.score:.0f})"
         else:
-            title = f"Health recovery: {alert.account.name} down {abs(alert.change_30d)} points in {drop_days} days"
+            title = (f"Health recovery: {alert.account.name} down {abs(alert.change_30d):.0f} points "
+                     f"in {drop_days} days")
         what = "; ".join(f"{n} {p if p is not None else 'n/a'} → {s}" for n, p, s in fell[:5]) or "no single measure"
         tasks.append({"account_id": alert.account_id, "owner_id": alert.account.csm_id, "title": title[:200],
                       "description": f"Measures that fell: {what}. Agree a recovery plan with the customer.",
