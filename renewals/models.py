@@ -128,6 +128,9 @@ class RenewalOpportunity(TenantOwnedModel):
     reason = models.ForeignKey(ChurnReason, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     reason_comment = models.CharField(max_length=500, blank=True)
     closed_on = models.DateField(null=True, blank=True)
+    # The account's CSM when the renewal closed: retention is credited to them even if the account moves later.
+    credited_csm = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                     editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

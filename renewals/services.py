@@ -185,7 +185,8 @@ def renewal_close(*, renewal: RenewalOpportunity, outcome: str, renewed_arr: Dec
     closed_on = closed_on or timezone.localdate()
     updated = RenewalOpportunity.objects.filter(pk=renewal.pk).exclude(stage=RenewalOpportunity.Stage.CLOSED).update(
         stage=RenewalOpportunity.Stage.CLOSED, outcome=outcome, renewed_arr=renewed_arr, reason=reason,
-        reason_comment=reason_comment.strip(), closed_on=closed_on, updated_at=timezone.now())
+        reason_comment=reason_comment.strip(), closed_on=closed_on, updated_at=timezone.now(),
+        credited_csm_id=renewal.account.csm_id)
     if updated != 1:  # compare-and-set: someone closed it meanwhile
         raise ValidationError({"stage": "This renewal was closed meanwhile."})
     renewal.refresh_from_db()

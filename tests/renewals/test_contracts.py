@@ -153,3 +153,13 @@ def test_it_computes_probability_from_category_stage_and_band_clamped(tenant_a):
         assert probability(category="pipeline", stage="proposal", band="none") == Decimal("50")
         ProbabilityRule.objects.filter(dimension="band", key="red").update(points=Decimal("-5"))
         assert probability(category="pipeline", stage="proposal", band="red") == Decimal("45")
+
+
+def test_it_credits_the_renewal_to_the_accounts_csm_at_close_even_if_the_account_moves_later(
+        tenant_a, account, csm, other_csm):
+    renewal = _renewal(account)
+    with tenant_context(tenant_a):
+        services.renewal_close(renewal=renewal, outcome="renewed_flat")
+        Account.objects.filter(pk=account.pk).update(csm=other_csm)
+        renewal.refresh_from_db()
+    assert renewal.credited_csm_id == csm.pk
