@@ -1,8 +1,8 @@
 """What a CSM earned in a month, line by line, each line naming the record that earned it.
 
 Monthly rules (this module): base salary, new-business commission, retention commission, the opportunity
-quota bonus and the process documentation spiff. The year-end rules (churn-reduction bonus behind the
-qualification gates) and President's Club are not built yet. Rules and numbers: docs/compensation.md."""
+quota bonus and the process documentation spiff. The year-end rules behind the qualification gates are in
+yearend.py, adjustment lines for approved months in adjustments.py. Rules and numbers: docs/compensation.md."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -33,6 +33,7 @@ class LineDraft:
     rate: Decimal | None = None
     source_type: str = ""
     source_id: int | None = None
+    adjusts_period: date | None = None  # an adjustment line: the approved month it corrects
 
 
 def plan_year_bounds(plan) -> tuple[date, date]:

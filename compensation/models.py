@@ -120,6 +120,8 @@ class CompLine(TenantOwnedModel):
     source_type = models.CharField(max_length=40, blank=True, help_text="app_label.model of the source record")
     source_id = models.BigIntegerField(null=True, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
+    # Set on an adjustment line: the approved (locked) month whose figure changed after approval.
+    adjusts_period = models.DateField(null=True, blank=True, help_text="The approved month this line adjusts")
 
     class Meta:
         indexes = [models.Index(fields=["tenant", "statement"])]

@@ -10,8 +10,10 @@ from django.utils import timezone
 from csplatform.tenancy.context import current_tenant
 from renewals.periods import fiscal_quarter, month_start
 
-from .engine import monthly_lines, plan_year_bounds
+from .adjustments import adjustment_lines
+from .engine import plan_year_bounds
 from .models import CompAssignment, CompLine, CompPlan, CompRule, CompStatement
+from .yearend import month_lines
 
 K = CompRule.Kind
 # The default plan a new tenant (and seed_demo) gets: exactly these numbers (docs/compensation.md).
@@ -59,12 +61,17 @@ def comp_assign(*, plan: CompPlan, csm, annual_base: Decimal, starts_on: date | 
 @transaction.atomic
 def statement_generate(*, assignment: CompAssignment, month: date) -> CompStatement | None:
     """Writes the CSM's draft statement for the month from the records as they are now (rerunning replaces the
-    draft's lines). An approved statement is locked and left alone. None when the month is outside the plan."""
+    draft's lines): the monthly rules, the year-end items on the plan year's last month, and adjustment lines
+    for approved months whose figures changed since. An approved statement is locked and left alone. None when
+    the month is outside the plan."""
     start = month_start(month)
-    drafts = monthly_lines(assignment=assignment, month_start=start)
     statement = CompStatement.objects.filter(csm=assignment.csm, period_start=start).first()
     if statement is not None and statement.status == CompStatement.Status.APPROVED:
         return statement
+    drafts = month_lines(assignment=assignment, month_start=start)
+    if drafts:  # outside the plan year there are no lines, and nothing to adjust either
+        drafts += adjustment_lines(assignment=assignment, month_start=start,
+                                   exclude_statement_id=statement.pk if statement else None)
     if not drafts and statement is None:
         return None
     if statement is None:
@@ -76,7 +83,7 @@ def statement_generate(*, assignment: CompAssignment, month: date) -> CompStatem
     CompLine.objects.bulk_create([
         CompLine(statement=statement, position=i, rule_kind=d.rule_kind, basis=d.basis[:200],
                  basis_amount=d.basis_amount, rate=d.rate, amount=d.amount, explanation=d.explanation[:300],
-                 source_type=d.source_type, source_id=d.source_id)
+                 source_type=d.source_type, source_id=d.source_id, adjusts_period=d.adjusts_period)
         for i, d in enumerate(drafts)])
     return statement
 

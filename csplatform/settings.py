@@ -159,6 +159,8 @@ SPECTACULAR_SETTINGS = {
         "RenewalStageEnum": "renewals.models.RenewalOpportunity.Stage",
         "ExpansionStageEnum": "renewals.models.ExpansionOpportunity.Stage",
         "ExpansionKindEnum": "renewals.models.ExpansionOpportunity.Kind",
+        "CompRuleKindEnum": "compensation.models.CompRule.Kind",
+        "CompStatementStatusEnum": "compensation.models.CompStatement.Status",
     },
 }
 

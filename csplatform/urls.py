@@ -27,6 +27,7 @@ tenant_patterns = [
     path("renewals/", include("renewals.urls.board")),
     path("renewals/account/", include("renewals.urls.account")),
     path("forecast/", include("renewals.urls.forecast")),
+    path("compensation/", include("compensation.urls")),
 ]
 
 api_v1 = [
@@ -35,6 +36,7 @@ api_v1 = [
     path("", include("success_plans.api_urls")),
     path("", include("health.api_urls")),
     path("", include("renewals.api_urls")),
+    path("", include("compensation.api_urls")),
     *router.urls,
 ]
 

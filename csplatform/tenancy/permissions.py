@@ -57,6 +57,13 @@ ACTIONS: dict[str, frozenset[str]] = {
     "forecast.view": LEADS | {Role.EXECUTIVE},
     "retention.view": LEADS | {Role.EXECUTIVE},
     "renewals.configure": OPS_ROLES,
+    # compensation: every member may open their own (a CSM, or anyone on a plan); a CSM never sees another
+    # CSM's statement; managers see and approve the team's, executives see totals only, ops runs plans.
+    "comp.view_own": ALL_ROLES,
+    "comp.view_team": LEADS,
+    "comp.totals": frozenset({Role.EXECUTIVE}),
+    "comp.approve": frozenset({Role.MANAGER, Role.ADMIN}),
+    "comp.manage": OPS_ROLES,
 }
 
 
