@@ -1,4 +1,5 @@
-"""My compensation: this month's draft, the year to date, progress toward the quota and the spiff; one
+"""My compensation: this month's draft, the year to date, progress toward the quota and the spiff, the gates
+and President's Club; one
 statement in full with its CSV. A CSM only ever reaches their own statements: another's id answers 404, like
 an id that does not exist."""
 
@@ -13,6 +14,7 @@ from renewals.periods import month_start
 
 from .. import engine, selectors
 from ..models import CompLine, CompRule, CompStatement
+from ..presidents_club import presidents_club
 from .exports import statements_csv
 
 FIELDS = {f.attname for f in CompLine._meta.concrete_fields}
@@ -63,6 +65,7 @@ def mine(request):
         "quota_rule": rules.get(CompRule.Kind.QUOTA_BONUS),
         "spiff_rule": rules.get(CompRule.Kind.PROCESS_DOC_SPIFF),
         "gates": _gates(assignment, today),
+        "club": presidents_club(assignment, today),
     }
     return render(request, "compensation/mine.html", context)
 

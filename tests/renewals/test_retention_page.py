@@ -123,7 +123,7 @@ def test_it_shows_the_last_complete_quarter_as_renewals_retention_computes_it(cl
         "Mid-Market 1 30,000 0 12,000 0 18,000 0 60.0% 60.0%",
         "No segment 1 10,000 0 0 4,000 14,000 5,000 100.0% 140.0%",
     ]
-    assert rows_of(response, "by-csm")[0].startswith("Chris Carter 2 30,000 20,000")
+    assert any(row.startswith("Chris Carter 2 30,000 20,000") for row in rows_of(response, "by-csm"))
 
 
 def test_it_shows_the_trend_of_the_last_8_quarters(client, tenant_a, executive, book):
@@ -151,7 +151,7 @@ def test_it_analyses_the_periods_churn_and_how_well_the_score_warned(client, ten
                                                    "Fewer seats needed 0 0 1 12,000 12,000"]
     assert rows_of(response, "loss-by-segment") == ["Enterprise 1 20,000 0 0 20,000",
                                                     "Mid-Market 0 0 1 12,000 12,000"]
-    assert rows_of(response, "loss-by-csm")[0] == "Chris Carter 1 20,000 0 0 20,000"
+    assert "Chris Carter 1 20,000 0 0 20,000" in rows_of(response, "loss-by-csm")
     assert len(rows_of(response, "loss-by-month")) == 3
     assert rows_of(response, "warning-bands") == ["Red 1 20,000 100.0%", "Yellow 0 0 0.0%", "Green 0 0 0.0%",
                                                   "No score 0 0 0.0%"]
