@@ -1,5 +1,6 @@
-"""Forms of the compensation pages: the team page's month and team, and ops' assignment form. The service
-(services.comp_assign) has the last word on the base range and the dates; its errors land on the fields."""
+"""Forms of the compensation pages: the team page's month and team, and ops' assignment, plan and rule forms. The
+services (services.comp_assign, plan_services.comp_plan_update and comp_rule_update) have the last word on the
+base range, the dates and the parameters; their errors land on the fields."""
 
 from decimal import Decimal
 
@@ -7,7 +8,8 @@ from django import forms
 
 from csplatform.tenancy.models import Role, User
 
-from .models import CompAssignment, CompPlan
+from .models import CompAssignment, CompPlan, CompRule
+from .plan_services import RULE_FIELDS
 from .selectors import month_choices, teams
 
 
@@ -51,3 +53,45 @@ class AssignmentForm(forms.Form):
         if assignment is not None:
             # Editing keeps the CSM and plan: a different CSM is a new assignment.
             self.fields["plan"].disabled = self.fields["csm"].disabled = True
+
+
+class PlanForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    base_min = forms.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"), label="Base from")
+    base_max = forms.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"), label="Base to")
+
+    def __init__(self, *args, plan: CompPlan, **kwargs):
+        kwargs.setdefault("prefix", f"plan-{plan.pk}")
+        kwargs.setdefault("initial", {"name": plan.name, "base_min": plan.base_min, "base_max": plan.base_max})
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        low, high = data.get("base_min"), data.get("base_max")
+        if low is not None and high is not None and high < low:
+            self.add_error("base_max", "The maximum base cannot be below the minimum.")
+        return data
+
+
+class RuleForm(forms.Form):
+    """Only the parameters the rule's kind uses (plan_services.RULE_FIELDS); the rate is a share, as shown."""
+
+    rate = forms.DecimalField(max_digits=7, decimal_places=4, min_value=Decimal("0"), max_value=Decimal("1"),
+                              label="Rate (share)", help_text="0.025 for 2.5%")
+    amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"), label="Amount")
+    threshold = forms.IntegerField(min_value=1, label="Threshold")
+    count_won_only = forms.BooleanField(required=False, label="Count won opportunities only")
+    year_end = forms.BooleanField(required=False, label="Paid at year end (behind the gates)")
+
+    def __init__(self, *args, rule: CompRule, **kwargs):
+        kwargs.setdefault("prefix", f"rule-{rule.pk}")
+        used = RULE_FIELDS.get(rule.kind, ())
+        kwargs.setdefault("initial", {name: getattr(rule, name) for name in used})
+        super().__init__(*args, **kwargs)
+        for name in list(self.fields):
+            if name not in used:
+                del self.fields[name]
+        if "threshold" in self.fields:
+            quota = rule.kind == CompRule.Kind.QUOTA_BONUS
+            self.fields["threshold"].help_text = ("Opportunities for the bonus" if quota
+                                                  else "Approved documents per payment")

@@ -15,4 +15,7 @@ urlpatterns = [
     path("plans/assignments/new/", plans.assignment_save, name="assignment_new"),
     path("plans/assignments/<int:assignment_id>/", plans.assignment_save, name="assignment_edit"),
     path("plans/generate/", plans.generate, name="generate"),
+    path("plans/next-year/", plans.next_year, name="plan_next_year"),
+    path("plans/<int:plan_id>/", plans.plan_save, name="plan_edit"),
+    path("plans/rules/<int:rule_id>/", plans.rule_save, name="rule_edit"),
 ]
