@@ -8,29 +8,12 @@ import pytest
 
 from compensation import services
 from compensation.engine import plan_year_bounds
-from compensation.models import CompLine, CompPlan, CompStatement
+from compensation.models import CompLine, CompStatement
 from csplatform.tenancy.context import tenant_context
-from csplatform.tenancy.models import Role
 from renewals import services as renewals
 from renewals.models import ExpansionOpportunity
 from renewals.periods import add_months
-from tests.factories import AccountFactory, MembershipFactory
-
-
-@pytest.fixture
-def csm(tenant_a):
-    return MembershipFactory(tenant=tenant_a, role=Role.CSM, user__email="csm@alpha.test").user
-
-
-@pytest.fixture
-def other_csm(tenant_a):
-    return MembershipFactory(tenant=tenant_a, role=Role.CSM, user__email="other@alpha.test").user
-
-
-@pytest.fixture
-def plan(tenant_a):
-    with tenant_context(tenant_a):
-        return CompPlan.objects.get(is_default=True)
+from tests.factories import AccountFactory
 
 
 @pytest.fixture

@@ -10,9 +10,8 @@ from tests.api import Api, member, reload
 from . import test_pages as pages
 from .test_pages import THIS_MONTH
 
-# The pages' fixtures, shared.
-manager, csm, other_csm, executive, plan, statements = (
-    pages.manager, pages.csm, pages.other_csm, pages.executive, pages.plan, pages.statements)
+# The pages' fixtures, shared (the people and the plan come from conftest.py).
+executive, statements = pages.executive, pages.statements
 
 
 @pytest.fixture

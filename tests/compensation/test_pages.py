@@ -14,11 +14,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from compensation import services
-from compensation.models import CompAssignment, CompPlan, CompStatement
+from compensation.models import CompAssignment, CompStatement
 from csplatform.tenancy.context import tenant_context
 from csplatform.tenancy.models import Role
 from renewals import services as renewals
-from renewals.periods import fiscal_quarter, month_start
+from renewals.periods import month_start
 from tests.api import member, reload
 from tests.factories import AccountFactory, MembershipFactory
 
@@ -28,31 +28,8 @@ BASE = "/t/alpha/compensation/"
 
 
 @pytest.fixture
-def manager(tenant_a):
-    return member(tenant_a, Role.MANAGER, "manager@alpha.test")
-
-
-@pytest.fixture
-def csm(tenant_a, manager):
-    return MembershipFactory(tenant=tenant_a, role=Role.CSM, manager=manager, user__email="csm@alpha.test",
-                             user__full_name="Chris Carter").user
-
-
-@pytest.fixture
-def other_csm(tenant_a, manager):
-    return MembershipFactory(tenant=tenant_a, role=Role.CSM, manager=manager, user__email="other@alpha.test",
-                             user__full_name="Olive Other").user
-
-
-@pytest.fixture
 def executive(tenant_a):
     return member(tenant_a, Role.EXECUTIVE, "exec@alpha.test")
-
-
-@pytest.fixture
-def plan(tenant_a):
-    with tenant_context(tenant_a):
-        return CompPlan.objects.get(is_default=True, year=fiscal_quarter(tenant_a, TODAY).year)
 
 
 def assign(tenant, plan, user, base="48000"):

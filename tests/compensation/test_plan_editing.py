@@ -10,32 +10,14 @@ from django.utils import timezone
 from compensation import plan_services, services
 from compensation.models import CompLine, CompPlan, CompRule, CompStatement
 from csplatform.tenancy.context import tenant_context
-from csplatform.tenancy.models import Role
 from renewals import services as renewals
-from renewals.periods import fiscal_quarter, month_start
-from tests.api import member, reload
-from tests.factories import AccountFactory, MembershipFactory
+from renewals.periods import month_start
+from tests.api import reload
+from tests.factories import AccountFactory
 
 TODAY = timezone.localdate()
 THIS_MONTH = month_start(TODAY)
 BASE = "/t/alpha/compensation/plans/"
-
-
-@pytest.fixture
-def manager(tenant_a):
-    return member(tenant_a, Role.MANAGER, "manager@alpha.test")
-
-
-@pytest.fixture
-def csm(tenant_a, manager):
-    return MembershipFactory(tenant=tenant_a, role=Role.CSM, manager=manager, user__email="csm@alpha.test",
-                             user__full_name="Chris Carter").user
-
-
-@pytest.fixture
-def plan(tenant_a):
-    with tenant_context(tenant_a):
-        return CompPlan.objects.get(is_default=True, year=fiscal_quarter(tenant_a, TODAY).year)
 
 
 def rule_of(tenant, plan, kind) -> CompRule:

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from accounts.models import Account
 from compensation import services
-from compensation.engine import plan_year_bounds
 from compensation.models import CompPlan
 from compensation.presidents_club import presidents_club
 from csplatform.tenancy.context import tenant_context
@@ -23,23 +22,6 @@ from success_plans import services as success_plans
 from tests.factories import AccountFactory, ContactFactory, MembershipFactory
 
 TODAY = timezone.localdate()
-
-
-@pytest.fixture
-def csm(tenant_a):
-    return MembershipFactory(tenant=tenant_a, role=Role.CSM, user__email="csm@alpha.test").user
-
-
-@pytest.fixture
-def plan(tenant_a):
-    with tenant_context(tenant_a):
-        return CompPlan.objects.get(is_default=True)
-
-
-@pytest.fixture
-def year(tenant_a, plan):
-    with tenant_context(tenant_a):
-        return plan_year_bounds(plan)
 
 
 @pytest.fixture

@@ -10,39 +10,15 @@ from django.utils import timezone
 
 from accounts.models import Account
 from compensation import services
-from compensation.engine import plan_year_bounds
 from compensation.models import CompLine, CompPlan, CompStatement
 from csplatform.tenancy.context import tenant_context
-from csplatform.tenancy.models import Role
 from renewals import services as renewals
 from renewals.models import ExpansionOpportunity, RenewalOpportunity
 from renewals.periods import fiscal_quarter
 from success_plans.models import ProcessDoc
-from tests.factories import AccountFactory, MembershipFactory
+from tests.factories import AccountFactory
 
 TODAY = timezone.localdate()
-
-
-@pytest.fixture
-def csm(tenant_a):
-    return MembershipFactory(tenant=tenant_a, role=Role.CSM, user__email="csm@alpha.test").user
-
-
-@pytest.fixture
-def other_csm(tenant_a):
-    return MembershipFactory(tenant=tenant_a, role=Role.CSM, user__email="other@alpha.test").user
-
-
-@pytest.fixture
-def plan(tenant_a):
-    with tenant_context(tenant_a):
-        return CompPlan.objects.get(is_default=True)
-
-
-@pytest.fixture
-def year(tenant_a, plan):
-    with tenant_context(tenant_a):
-        return plan_year_bounds(plan)
 
 
 def lines(tenant, csm, month):

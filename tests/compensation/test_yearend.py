@@ -8,8 +8,7 @@ import pytest
 from django.utils import timezone
 
 from compensation import services
-from compensation.engine import plan_year_bounds
-from compensation.models import CompLine, CompPlan, CompStatement
+from compensation.models import CompLine, CompStatement
 from compensation.yearend import gates_status
 from csplatform.tenancy.context import tenant_context
 from csplatform.tenancy.models import Role
@@ -18,23 +17,6 @@ from renewals.models import ChurnReason, RenewalOpportunity
 from renewals.periods import month_start
 from success_plans.models import Advocacy
 from tests.factories import AccountFactory, ContactFactory, GoalFactory, MembershipFactory
-
-
-@pytest.fixture
-def csm(tenant_a):
-    return MembershipFactory(tenant=tenant_a, role=Role.CSM, user__email="csm@alpha.test").user
-
-
-@pytest.fixture
-def plan(tenant_a):
-    with tenant_context(tenant_a):
-        return CompPlan.objects.get(is_default=True)
-
-
-@pytest.fixture
-def year(tenant_a, plan):
-    with tenant_context(tenant_a):
-        return plan_year_bounds(plan)
 
 
 @pytest.fixture
