@@ -113,7 +113,7 @@ SURVEY_ODDS = {
 
 K = Activity.Kind
 MINUTES = {K.CALL: (15, 45), K.EMAIL: (5, 15), K.MEETING: (30, 60), K.NOTE: (5, 10), K.TRAINING: (45, 90),
-           K.BUSINESS_REVIEW: (60, 120)}
+           K.BUSINESS_REVIEW: (60, 120), K.FEEDBACK: (10, 30)}
 SUBJECTS = {
     K.CALL: ["Bi-weekly check-in", "Adoption check-in", "Roadmap preview call", "Usage review call",
              "Renewal prep call", "Follow-up on support tickets", "Intro call with new admin", "Expansion discovery"],
@@ -127,6 +127,8 @@ SUBJECTS = {
     K.TRAINING: ["Admin onboarding session", "Power-user training", "New-hire training", "Reporting training",
                  "Workflow automation training", "Train-the-trainer session"],
     K.BUSINESS_REVIEW: ["Quarterly business review", "Executive business review", "Half-year value review"],
+    K.FEEDBACK: ["Asked for feedback on the new dashboards", "Quarterly feedback call", "Feedback on onboarding",
+                 "Roadmap feedback session"],
 }
 BODIES = {
     K.CALL: "Walked through adoption by team and open questions. {who} raised {topic}.",
@@ -136,6 +138,7 @@ BODIES = {
     K.TRAINING: "Session with {who}; covered {topic}. Recording shared afterwards.",
     K.BUSINESS_REVIEW: "Reviewed outcomes against the success plan with {who}; discussed {topic} and next "
                        "quarter's goals.",
+    K.FEEDBACK: "Asked {who} how {topic} works for them; feedback passed to the product team.",
 }
 TOPICS = ["SSO rollout", "the reporting module", "API limits", "license utilisation", "the renewal timeline",
           "data quality in the CRM sync", "dashboard performance", "onboarding of the new team",
@@ -444,8 +447,8 @@ class _Seeder:
                 elif trainings:
                     kind, trainings = K.TRAINING, trainings - 1
                 else:
-                    kind = rng.choices([K.CALL, K.EMAIL, K.MEETING, K.NOTE, K.TRAINING],
-                                       weights=[30, 30, 15, 12, 5])[0]
+                    kind = rng.choices([K.CALL, K.EMAIL, K.MEETING, K.NOTE, K.TRAINING, K.FEEDBACK],
+                                       weights=[30, 28, 15, 12, 5, 4])[0]
                 add(plan, kind, day)
                 day += timedelta(days=rng.randint(*gap))
             # Business reviews every quarter or so for the bigger accounts.

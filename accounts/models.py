@@ -160,6 +160,7 @@ class Activity(TenantOwnedModel):
         NOTE = "note", "Note"
         TRAINING = "training", "Onboarding / training session"
         BUSINESS_REVIEW = "business_review", "Business review"
+        FEEDBACK = "feedback", "Feedback requested"
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="activities")
     external_id = models.CharField(max_length=64, blank=True)

@@ -183,3 +183,9 @@ def accounts_bulk_upsert(*, rows: list[dict], existing: dict[str, Account]) -> t
         Account.objects.bulk_update(changed, sorted(fields | {"updated_at"}), batch_size=500)
     stage_entries_record(account_ids=[a.pk for a in new] + [a.pk for a in changed])
     return len(new), len(changed)
+
+
+def accounts_csm_set(*, account_ids, csm) -> int:
+    """Gives accounts a new CSM (`csm` None: unassigned) in one UPDATE ... WHERE id IN (a reassignment: the caller
+    locked the rows, moves what follows the CSM first and records the trail). Returns the accounts changed."""
+    return Account.objects.filter(pk__in=list(account_ids)).update(csm=csm, updated_at=timezone.now())

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "health",
     "renewals",
     "compensation",
+    "insights",
     "bench",
 ]
 

@@ -28,6 +28,10 @@ tenant_patterns = [
     path("renewals/account/", include("renewals.urls.account")),
     path("forecast/", include("renewals.urls.forecast")),
     path("compensation/", include("compensation.urls")),
+    path("reports/", include("insights.urls.reports")),
+    path("targets/", include("insights.urls.targets")),
+    path("coverage/", include("insights.urls.coverage")),
+    path("team/", include("insights.urls.team")),
 ]
 
 api_v1 = [
@@ -37,6 +41,9 @@ api_v1 = [
     path("", include("health.api_urls")),
     path("", include("renewals.api_urls")),
     path("", include("compensation.api_urls")),
+    path("", include("insights.api.coverage_urls")),
+    path("", include("insights.api.targets_urls")),
+    path("", include("insights.api.reports_urls")),
     *router.urls,
 ]
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from csplatform.tenancy.context import current_tenant
@@ -242,3 +243,36 @@ def expansion_move(*, expansion: ExpansionOpportunity, stage: str, closed_on: da
                       end_date=end, auto_renew=bool(current and current.auto_renew),
                       lines=[{"product": expansion.product, "quantity": 1, "unit_price": expansion.amount}])
     return expansion
+
+
+def open_opportunities_follow_csm(*, account_ids, to_user) -> dict[str, int]:
+    """Gives the accounts' open renewals and open expansions owned by the account's current CSM to `to_user`
+    (a reassignment; call it before the accounts change CSM). On an account without a CSM, its open
+    opportunities without an owner move. Closed ones keep their owner (and renewals their credited CSM).
+
+    Two UPDATEs. Returns {"renewals": n, "expansions": m}."""
+    ids = list(account_ids)
+    previous_csm = Q(owner_id=F("account__csm_id")) | Q(owner__isnull=True, account__csm__isnull=True)
+    renewals = (RenewalOpportunity.objects.filter(previous_csm, account_id__in=ids)
+                .exclude(stage=RenewalOpportunity.Stage.CLOSED).update(owner=to_user, updated_at=timezone.now()))
+    expansions = (ExpansionOpportunity.objects.filter(previous_csm, account_id__in=ids,
+                                                      stage__in=ExpansionOpportunity.OPEN_STAGES)
+                  .update(owner=to_user, updated_at=timezone.now()))
+    return {"renewals": renewals, "expansions": expansions}
+
+
+def forecast_refresh_soon(*, tenant) -> bool:
+    """After accounts change CSM: reruns today's forecast (lines and snapshots carry the account's CSM) once the
+    transaction commits, if the nightly job already wrote today's; otherwise tonight's run is the first.
+    The job is idempotent per (tenant, day) and set-based (0.2 s for an 18,500-account tenant, docs/benchmarks.md).
+    Returns whether a run was queued."""
+    from csplatform.jobs.tasks import run_job_for_tenant
+
+    from .forecast import JOB_NAME
+    from .models import ForecastLine
+
+    today = timezone.localdate()
+    if not ForecastLine.objects.filter(day=today).exists():
+        return False
+    transaction.on_commit(lambda: run_job_for_tenant.delay(JOB_NAME, tenant.pk, today.isoformat(), "reassign"))
+    return True

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .models import (
@@ -168,3 +169,21 @@ def review_update(*, review: BusinessReview, kind: str, held_on: date, agenda: s
     ReviewContact.objects.bulk_create([ReviewContact(review=review, contact=c) for c in contacts])
     ReviewUser.objects.bulk_create([ReviewUser(review=review, user=u) for u in users])
     return review
+
+
+def open_tasks_follow_csm(*, account_ids, to_user) -> dict[int, int]:
+    """Moves the open tasks that the accounts' current CSM owns on those accounts to `to_user` (a reassignment;
+    call it before the accounts change CSM). On an account without a CSM, its open tasks without an owner move.
+    Done and cancelled tasks, and open tasks of anyone else, stay as they are.
+
+    One SELECT ... FOR UPDATE of the tasks and one UPDATE. Returns {account_id: tasks moved}."""
+    tasks = Task.objects.filter(account_id__in=list(account_ids), status=Task.Status.OPEN).filter(
+        Q(owner_id=F("account__csm_id")) | Q(owner__isnull=True, account__csm__isnull=True))
+    found = list(tasks.select_for_update(of=("self",)).values_list("pk", "account_id"))
+    if not found:
+        return {}
+    Task.objects.filter(pk__in=[pk for pk, _ in found], status=Task.Status.OPEN).update(owner=to_user)
+    moved: dict[int, int] = {}
+    for _, account_id in found:
+        moved[account_id] = moved.get(account_id, 0) + 1
+    return moved

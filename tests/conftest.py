@@ -73,6 +73,20 @@ def teammate(tenant_a):
 
 
 @pytest.fixture
+def manager(tenant_a):
+    """A CS manager of tenant A."""
+    return MembershipFactory(tenant=tenant_a, role=Role.MANAGER, user__email="manager@alpha.test",
+                             user__full_name="Maya Manager").user
+
+
+@pytest.fixture
+def csm(tenant_a, manager):
+    """A CSM of tenant A who reports to `manager`."""
+    return MembershipFactory(tenant=tenant_a, role=Role.CSM, manager=manager, user__email="csm@alpha.test",
+                             user__full_name="Chris Carter").user
+
+
+@pytest.fixture
 def outsider(tenant_b):
     """An ops user of tenant B only."""
     return MembershipFactory(tenant=tenant_b, role=Role.OPS, user__email="outsider@bravo.test").user

@@ -64,6 +64,16 @@ ACTIONS: dict[str, frozenset[str]] = {
     "comp.totals": frozenset({Role.EXECUTIVE}),
     "comp.approve": frozenset({Role.MANAGER, Role.ADMIN}),
     "comp.manage": OPS_ROLES,
+    # insights: everyone reads an account's monthly reports; writing and delivering follow the "whose account"
+    # rule; leads see the team's delivery, targets and coverage, and reassign accounts; ops set targets.
+    "reports.view": ALL_ROLES,
+    "reports.edit": WORKING_ROLES,
+    "reports.team": LEADS | {Role.EXECUTIVE},
+    "targets.view_team": LEADS | {Role.EXECUTIVE},
+    "targets.configure": OPS_ROLES,
+    "coverage.view": LEADS | {Role.EXECUTIVE},
+    "coverage.configure": OPS_ROLES,
+    "accounts.reassign": LEADS,
 }
 
 

@@ -17,6 +17,7 @@ from csplatform.tenancy.permissions import role_can
 
 from .. import selectors
 from ..models import Goal, SuccessPlan, Task
+from ..mywork_sections import sections_for
 from ..panels import decorate_goal, open_tasks
 
 STALE_AFTER_DAYS = 30
@@ -89,4 +90,5 @@ def my_work(request):
         "overdue_by_csm": overdue_by_csm,
         "can_see_team": role_can(request.membership.role, "mywork.team"),
         "stale_days": STALE_AFTER_DAYS,
+        "sections": sections_for(request, user_ids, today),
     })

@@ -10,18 +10,6 @@ from tests.factories import MembershipFactory
 
 
 @pytest.fixture
-def manager(tenant_a):
-    return MembershipFactory(tenant=tenant_a, role=Role.MANAGER, user__email="manager@alpha.test",
-                             user__full_name="Maya Manager").user
-
-
-@pytest.fixture
-def csm(tenant_a, manager):
-    return MembershipFactory(tenant=tenant_a, role=Role.CSM, manager=manager, user__email="csm@alpha.test",
-                             user__full_name="Chris Carter").user
-
-
-@pytest.fixture
 def other_csm(tenant_a, manager):
     return MembershipFactory(tenant=tenant_a, role=Role.CSM, manager=manager, user__email="other@alpha.test",
                              user__full_name="Olive Other").user

@@ -5,23 +5,11 @@ import pytest
 from django.utils import timezone
 
 from csplatform.tenancy.context import tenant_context
-from csplatform.tenancy.models import Role
 from health.models import Measure, Scorecard
 from health.recompute import scores_compute
-from tests.factories import AccountFactory, MembershipFactory
+from tests.factories import AccountFactory
 
 TODAY = timezone.localdate()
-
-
-@pytest.fixture
-def manager(tenant_a):
-    return MembershipFactory(tenant=tenant_a, role=Role.MANAGER, user__email="manager@alpha.test").user
-
-
-@pytest.fixture
-def csm(tenant_a, manager):
-    return MembershipFactory(tenant=tenant_a, role=Role.CSM, manager=manager, user__email="csm@alpha.test",
-                             user__full_name="Chris Carter").user
 
 
 @pytest.fixture

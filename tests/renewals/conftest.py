@@ -13,17 +13,6 @@ TODAY = timezone.localdate()
 
 
 @pytest.fixture
-def manager(tenant_a):
-    return MembershipFactory(tenant=tenant_a, role=Role.MANAGER, user__email="manager@alpha.test").user
-
-
-@pytest.fixture
-def csm(tenant_a, manager):
-    return MembershipFactory(tenant=tenant_a, role=Role.CSM, manager=manager, user__email="csm@alpha.test",
-                             user__full_name="Chris Carter").user
-
-
-@pytest.fixture
 def other_csm(tenant_a):
     return MembershipFactory(tenant=tenant_a, role=Role.CSM, user__email="other@alpha.test").user
 

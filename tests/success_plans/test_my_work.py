@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.accounts.conftest import account, csm, executive, manager, other_csm, others_account  # noqa: F401
+from tests.accounts.conftest import account, executive, other_csm, others_account  # noqa: F401
 from tests.factories import AccountFactory, GoalFactory, SuccessPlanFactory, TenantOwnedFactory
 
 URL = "/t/alpha/plans/my-work/"

@@ -12,10 +12,8 @@ from success_plans.models import Goal, GoalUpdate, Risk, SuccessPlan, Task, Valu
 from success_plans.services import value_record
 from tests.accounts.conftest import (  # noqa: F401  (shared fixtures)
     account,
-    csm,
     executive,
     foreign_account,
-    manager,
     other_csm,
     others_account,
 )

@@ -10,7 +10,7 @@ from csplatform.tenancy.models import Role
 from success_plans import services
 from success_plans.markdown import render_markdown
 from success_plans.models import Advocacy, FeedbackAccount, Playbook, PlaybookStep, ProcessDoc, ProductFeedback, Task
-from tests.accounts.conftest import account, csm, executive, foreign_account, manager, other_csm, others_account  # noqa: F401
+from tests.accounts.conftest import account, executive, foreign_account, other_csm, others_account  # noqa: F401
 from tests.factories import AccountFactory, ContactFactory, MembershipFactory
 
 BASE = "/t/alpha/programs"

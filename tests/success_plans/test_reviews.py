@@ -7,7 +7,7 @@ from django.utils import timezone
 from csplatform.tenancy.context import tenant_context
 from success_plans import services
 from success_plans.models import BusinessReview, Decision
-from tests.accounts.conftest import account, csm, executive, foreign_account, manager, other_csm, others_account  # noqa: F401
+from tests.accounts.conftest import account, executive, foreign_account, other_csm, others_account  # noqa: F401
 from tests.factories import ContactFactory, GoalFactory, SuccessPlanFactory
 
 BASE = "/t/alpha/reviews"

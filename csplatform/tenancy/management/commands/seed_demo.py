@@ -10,7 +10,7 @@ from csplatform.tenancy.context import tenant_context
 from csplatform.tenancy.demo import CONSULTANT, PEOPLE, seed_tenants
 
 # Dependency order (design.md): an app's demo data may use the apps before it.
-DEMO_APPS = ["accounts", "success_plans", "health", "renewals", "compensation"]
+DEMO_APPS = ["accounts", "success_plans", "health", "renewals", "compensation", "insights"]
 
 
 class Command(BaseCommand):
