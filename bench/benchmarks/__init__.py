@@ -3,7 +3,7 @@ with `bench.runner.result`); adding one is adding its module name here, in the o
 
 import importlib
 
-MODULES = ["health_recompute", "usage_ingest_api", "forecast"]
+MODULES = ["health_recompute", "usage_ingest_api", "forecast", "comp_statements", "pages"]
 
 
 def benchmarks() -> dict:

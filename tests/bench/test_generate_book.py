@@ -10,10 +10,12 @@ from django.db import connection
 
 from accounts.models import Account, Activity, ActivityContact, Contact
 from bench.benchmarks import benchmarks
+from bench.benchmarks.pages import PAGES
 from bench.generator import BOOK_VERSION, book_tenants, end_day_of, record_read
 from bench.generator import params as book_params
 from bench.generator.params import account_split
 from bench.runner import BenchContext, render_markdown, result, results_merge, results_write
+from compensation.models import CompAssignment, CompStatement
 from csplatform.tenancy.context import tenant_context
 from csplatform.tenancy.models import Membership, Role, Tenant
 from health.models import HealthScore, SentimentPulse, SupportTicket, SurveyResponse, UsageDaily
@@ -219,6 +221,36 @@ def test_it_runs_the_forecast_benchmark_on_the_book():
     for tenant in bench_tenants():
         with tenant_context(tenant):
             assert not ForecastLine.objects.exists(), "each run is rolled back"
+
+
+def test_it_runs_the_comp_statements_benchmark_on_the_book():
+    generate()
+    record = record_read()
+    ctx = BenchContext(record=record, tenants=book_tenants(record), end=end_day_of(record), repeat=1,
+                       out=lambda _line: None)
+
+    outcome = benchmarks()["comp_statements"].run(ctx)
+
+    assert outcome["name"] == "comp_statements" and outcome["value"] > 0 and outcome["floor"] > 0
+    assert int(outcome["details"]["statements written per run"].replace(",", "")) > 0
+    for tenant in bench_tenants():
+        with tenant_context(tenant):
+            assert not CompStatement.objects.exists(), "each run is rolled back"
+            assert CompAssignment.objects.exists(), "the book's CSMs are on the default plan"
+
+
+def test_it_times_the_main_pages_on_the_largest_tenant_with_their_query_counts():
+    generate()
+    record = record_read()
+    ctx = BenchContext(record=record, tenants=book_tenants(record), end=end_day_of(record), repeat=1,
+                       out=lambda _line: None)
+
+    outcome = benchmarks()["pages"].run(ctx)
+
+    assert outcome["name"] == "pages" and outcome["unit"] == "ms" and outcome["value"] > 0
+    assert outcome["floor"] is None and outcome["ratio"] is None
+    assert set(outcome["details"]) == {label for label, *_ in PAGES}
+    assert all("queries" in line and "p95" in line for line in outcome["details"].values())
 
 
 def test_it_splits_a_large_book_with_a_big_largest_tenant():
