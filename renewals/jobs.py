@@ -25,11 +25,13 @@ FORECAST_LINES_KEPT_DAYS = 60
 @nightly_job("renewals.forecast", order=50)
 def compute_forecast(*, tenant, day) -> int:
     """Forecast lines (probability from category, stage and today's health band) and snapshot rows of the day;
-    after health (20-26) so the bands are today's, and after renewals.open so new renewals are in."""
+    after health (20-26) so the bands are today's, and after renewals.open so new renewals are in. Also the
+    stored GRR/NRR trend of the last quarters (the forecast page reads it)."""
     from .forecast import forecast_compute
     from .models import ForecastLine
+    from .retention_trend import retention_trend_store
 
     # The weekly movement reads a day and the week before; older lines are only history nobody reads, and the
     # table would otherwise grow by every open renewal every night. Snapshots (aggregates) are kept.
     ForecastLine.objects.filter(day__lt=day - timedelta(days=FORECAST_LINES_KEPT_DAYS)).delete()
-    return forecast_compute(tenant=tenant, day=day)
+    return forecast_compute(tenant=tenant, day=day) + retention_trend_store(tenant=tenant, day=day)

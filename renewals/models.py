@@ -314,3 +314,29 @@ class RenewalSettings(TenantOwnedModel):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant"], name="renewalsettings_one_per_tenant")]
         verbose_name_plural = "renewal settings"
+
+
+class RetentionQuarter(TenantOwnedModel):
+    """The GRR/NRR building blocks of each of the last fiscal quarters, per (CSM, segment), as measured on `day`
+    by the nightly forecast job: the forecast page's trend sums these rows instead of reading every contract.
+    The figures add up across groups (renewals.retention.RetentionRow); the current quarter is measured to `day`.
+    A day's rows are replaced when it is recomputed; a week of days is kept."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", editable=False, db_index=False)
+    day = models.DateField()
+    quarter_start = models.DateField()
+    csm = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
+    segment = models.ForeignKey("accounts.Segment", null=True, on_delete=models.SET_NULL, related_name="+",
+                                db_index=False)
+    accounts = models.PositiveIntegerField(default=0)
+    starting_arr = models.DecimalField(**MONEY, default=ZERO)
+    churn = models.DecimalField(**MONEY, default=ZERO)
+    contraction = models.DecimalField(**MONEY, default=ZERO)
+    expansion = models.DecimalField(**MONEY, default=ZERO)
+    ending_arr = models.DecimalField(**MONEY, default=ZERO)
+    new_arr = models.DecimalField(**MONEY, default=ZERO)
+    churned_accounts = models.PositiveIntegerField(default=0)
+    new_accounts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "day", "quarter_start"])]

@@ -17,7 +17,7 @@ from .models import ChurnReason, Contract, ExpansionOpportunity, RenewalOpportun
 
 ZERO = Decimal("0")
 BOARD_MONTHS = 12
-BOARD_MAX_ROWS = 500  # the totals cover every renewal; the rows listed stop here (narrow the filters)
+BOARD_MAX_ROWS = 200  # the totals cover every renewal; the rows listed stop here (narrow the filters)
 OVERDUE = date(1900, 1, 1)  # the bucket of open renewals whose close date has passed
 
 

@@ -18,7 +18,7 @@ from ..forecast import JOB_NAME, forecast_summary, latest_forecast_day
 from ..models import RetentionTarget
 from ..movement import forecast_movement
 from ..periods import fiscal_quarter, shift_quarter
-from ..retention import retention_by_quarter
+from ..retention_trend import retention_trend
 
 QUARTERS_AHEAD = 3
 TREND_QUARTERS = 8
@@ -118,8 +118,8 @@ def page(request):
         summary = forecast_summary(day=day, quarter_start=quarter.start, csm_ids=csm_ids, segment_ids=segment_ids)
         movement = forecast_movement(day=day, csm_ids=csm_ids, segment_ids=segment_ids)
     target = _target(quarter, kind, person)
-    trend = retention_by_quarter(tenant=tenant, quarters=TREND_QUARTERS, upto=today, csm_ids=csm_ids,
-                                 segment_ids=segment_ids)
+    trend = retention_trend(tenant=tenant, quarters=TREND_QUARTERS, upto=today, csm_ids=csm_ids,
+                            segment_ids=segment_ids)
     context.update(
         quarter=quarter, current=current, day=day, summary=summary, movement=movement, target=target,
         scope_kind=kind, person=person, segment=segment, filtered=bool(person or segment),
