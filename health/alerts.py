@@ -33,18 +33,23 @@ def alerts_update(*, tenant: Tenant, day: date, account_ids=None) -> int:
               "points": rules.drop_alert_points}
     fallen = "(h.band = 'red' OR (p.score IS NOT NULL AND h.score <= p.score - %(points)s))"
     with connection.cursor() as cursor:
+        # The day's scores were written moments ago (by health.scores), before autovacuum could analyze them, so
+        # the planner expects one row for (tenant, day) and, given correlated subqueries, rescans the whole day's
+        # scores once per open episode (20 s on an 18,000-account tenant). Each set is read once instead, and
+        # the episodes are checked against it (hashed).
         cursor.execute(
-            f"""UPDATE health_healthalert SET closed_on = %(day)s
+            f"""WITH still_fallen AS MATERIALIZED (
+                  SELECT h.account_id FROM health_healthscore h
+                  LEFT JOIN health_healthscore p ON p.tenant_id = h.tenant_id AND p.account_id = h.account_id
+                                                 AND p.day = %(before)s
+                  WHERE h.tenant_id = %(t)s AND h.day = %(day)s AND {fallen}),
+                scored AS MATERIALIZED (
+                  SELECT h.account_id FROM health_healthscore h WHERE h.tenant_id = %(t)s AND h.day = %(day)s)
+                UPDATE health_healthalert SET closed_on = %(day)s
                 WHERE tenant_id = %(t)s AND closed_on IS NULL AND opened_on <= %(day)s
                   {_only(account_ids, 'account_id')}
-                  AND NOT EXISTS (
-                    SELECT 1 FROM health_healthscore h
-                    LEFT JOIN health_healthscore p ON p.tenant_id = h.tenant_id AND p.account_id = h.account_id
-                                                   AND p.day = %(before)s
-                    WHERE h.tenant_id = %(t)s AND h.account_id = health_healthalert.account_id AND h.day = %(day)s
-                      AND {fallen})
-                  AND (EXISTS (SELECT 1 FROM health_healthscore h WHERE h.tenant_id = %(t)s
-                               AND h.account_id = health_healthalert.account_id AND h.day = %(day)s)
+                  AND account_id NOT IN (SELECT account_id FROM still_fallen)
+                  AND (account_id IN (SELECT account_id FROM scored)
                        OR EXISTS (SELECT 1 FROM accounts_account a WHERE a.id = health_healthalert.account_id
                                   AND a.status <> 'active'))""",
             params,

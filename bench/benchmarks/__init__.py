@@ -3,7 +3,8 @@ with `bench.runner.result`); adding one is adding its module name here, in the o
 
 import importlib
 
-MODULES = ["health_recompute", "usage_ingest_api", "forecast", "comp_statements", "pages"]
+MODULES = ["health_recompute", "usage_ingest_api", "forecast", "comp_statements", "health_restatement", "pages",
+           "nightly_workers"]
 
 
 def benchmarks() -> dict:

@@ -206,11 +206,16 @@ def test_it_adds_the_renewals_to_a_book_generated_before_them():
     assert "adding" not in generate(), "added once"
 
 
-def test_it_runs_the_forecast_benchmark_on_the_book():
+def book_context() -> BenchContext:
+    """The tiny book, generated (or reused), as a benchmark sees it: one run after the warm-up, no output."""
     generate()
     record = record_read()
-    ctx = BenchContext(record=record, tenants=book_tenants(record), end=end_day_of(record), repeat=1,
-                       out=lambda _line: None)
+    return BenchContext(record=record, tenants=book_tenants(record), end=end_day_of(record), repeat=1,
+                        out=lambda _line: None)
+
+
+def test_it_runs_the_forecast_benchmark_on_the_book():
+    ctx = book_context()
 
     outcome = benchmarks()["renewals_forecast"].run(ctx)
 
@@ -224,10 +229,7 @@ def test_it_runs_the_forecast_benchmark_on_the_book():
 
 
 def test_it_runs_the_comp_statements_benchmark_on_the_book():
-    generate()
-    record = record_read()
-    ctx = BenchContext(record=record, tenants=book_tenants(record), end=end_day_of(record), repeat=1,
-                       out=lambda _line: None)
+    ctx = book_context()
 
     outcome = benchmarks()["comp_statements"].run(ctx)
 
@@ -240,10 +242,7 @@ def test_it_runs_the_comp_statements_benchmark_on_the_book():
 
 
 def test_it_times_the_main_pages_on_the_largest_tenant_with_their_query_counts():
-    generate()
-    record = record_read()
-    ctx = BenchContext(record=record, tenants=book_tenants(record), end=end_day_of(record), repeat=1,
-                       out=lambda _line: None)
+    ctx = book_context()
 
     outcome = benchmarks()["pages"].run(ctx)
 
@@ -251,6 +250,32 @@ def test_it_times_the_main_pages_on_the_largest_tenant_with_their_query_counts()
     assert outcome["floor"] is None and outcome["ratio"] is None
     assert set(outcome["details"]) == {label for label, *_ in PAGES}
     assert all("queries" in line and "p95" in line for line in outcome["details"].values())
+
+
+def test_it_restates_30_days_of_health_history_on_the_largest_tenant():
+    ctx = book_context()
+    with tenant_context(ctx.tenants[0]):
+        scores_before = HealthScore.objects.count()
+
+    outcome = benchmarks()["health_restatement"].run(ctx)
+
+    assert outcome["name"] == "health_restatement" and outcome["value"] > 0 and outcome["floor"] > 0
+    assert int(outcome["details"]["scores written per run"].replace(",", "")) > 0
+    with tenant_context(ctx.tenants[0]):
+        assert HealthScore.objects.count() == scores_before, "each run is rolled back"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_times_the_nightly_run_through_one_and_two_celery_worker_processes(settings):
+    if not settings.REDIS_URL:
+        pytest.skip("needs Redis: set REDIS_URL or start Redis on 127.0.0.1:6379 (make test finds it)")
+    ctx = book_context()
+
+    outcome = benchmarks()["nightly_workers"].run(ctx)
+
+    assert outcome["name"] == "nightly_workers" and outcome["unit"] == "x" and outcome["value"] > 0
+    assert outcome["details"]["one process (s)"] and outcome["details"]["two processes (s)"]
+    assert "health.scores" in outcome["details"]["time per job, summed over tenants (last pass)"]
 
 
 def test_it_splits_a_large_book_with_a_big_largest_tenant():

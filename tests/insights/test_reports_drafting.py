@@ -219,6 +219,12 @@ def test_a_later_run_catches_up_an_account_missed(tenant_a, example, csm):
     assert report_of(tenant_a, missed).status == "draft"
 
 
+def test_once_every_report_exists_a_run_only_checks_that_they_do(tenant_a, example, django_assert_num_queries):
+    draft(tenant_a)
+    with tenant_context(tenant_a), django_assert_num_queries(1):
+        assert reports_draft(tenant=tenant_a, month=MARCH) == 0
+
+
 def test_refresh_updates_the_figures_of_a_draft_only_and_keeps_the_recommendation(tenant_a, example, csm):
     other = account_in(tenant_a, csm=csm)
     draft(tenant_a)
