@@ -24,8 +24,9 @@ from .drafting import reports_draft
 from .selectors import report_cycle_month
 from .services import default_recipients, report_deliver, report_follow_up_schedule
 
-# Share of each month's reports delivered: the oldest month nearly done, the next one mostly.
-DELIVERED_SHARE = {2: 0.85, 1: 0.7}
+# Share of each month's reports delivered: the oldest month nearly done, the next one mostly, and the current
+# cycle (last month's reports, drafted on the 1st) as far as this month has gone.
+DELIVERED_SHARE = {2: 0.85, 1: 0.7, 0: 0.6}
 FOLLOW_UP_SHARE = 0.7
 RECOMMENDATIONS = {
     "green": [
@@ -73,6 +74,8 @@ def _seed(tenant, people) -> dict:
     mail = get_connection("django.core.mail.backends.dummy.EmailBackend")
     delivered = follow_ups = 0
     for back, share in DELIVERED_SHARE.items():
+        if back == 0:
+            share *= min(1.0, today.day / 25)
         month = add_months(cycle, -back)
         sent_in = add_months(month, 1)
         reports = list(MonthlyReport.objects.filter(month=month).select_related("account", "csm").order_by("id"))
@@ -88,6 +91,7 @@ def _seed(tenant, people) -> dict:
             delivered += 1
             at = timezone.make_aware(datetime.combine(sent_in + timedelta(days=rng.randint(1, 12)),
                                                       time(rng.randint(8, 17), rng.choice([0, 15, 30, 45]))))
+            at = min(at, timezone.now() - timedelta(minutes=rng.randint(10, 120)))  # this month's: not in the future
             backdated.append((report, at))
             if rng.random() < FOLLOW_UP_SHARE:
                 task = report_follow_up_schedule(report=report, by=by, due_date=today)
