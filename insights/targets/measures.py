@@ -7,7 +7,7 @@ row simply has nothing counted. "Clients" are the ACTIVE accounts whose CSM is t
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
 
 from accounts.models import Account, Activity
@@ -32,17 +32,25 @@ def latest_scored_day(today: date) -> date | None:
 
 
 def book(user_ids, *, scored_on: date | None) -> dict[int, dict]:
-    """Per CSM: clients, their ARR, and how many of them (and how much ARR) are green / red on `scored_on`."""
-    band = HealthScore.objects.filter(account=OuterRef("pk"), day=scored_on).values("band")[:1]
-    green, red = Q(band_now=Band.GREEN), Q(band_now=Band.RED)
-    rows = (_clients(user_ids).annotate(band_now=Subquery(band)).values("csm_id")
-            .annotate(clients=Count("id"), total_arr=Sum("arr"), green=Count("id", filter=green),
-                      green_arr=Sum("arr", filter=green), red=Count("id", filter=red), red_arr=Sum("arr", filter=red))
-            .order_by())
+    """Per CSM: clients, their ARR, and how many of them (and how much ARR) are green / red on `scored_on`.
+
+    Two grouped queries: the clients per CSM, then the day's scores joined to them per (CSM, band). A band looked
+    up per account (a correlated subquery inside each aggregate) made PostgreSQL rescan the day's scores per
+    account once the night had just written them: seconds on an 18,000-account tenant."""
     found = {}
-    for row in rows:  # one row per CSM
-        found[row.pop("csm_id")] = {("arr" if k == "total_arr" else k): (v if v is not None else ZERO)
-                                    for k, v in row.items()}
+    for row in _clients(user_ids).values("csm_id").annotate(clients=Count("id"), arr=Sum("arr")).order_by():
+        found[row["csm_id"]] = {"clients": row["clients"], "arr": row["arr"] or ZERO, "green": 0, "green_arr": ZERO,
+                                "red": 0, "red_arr": ZERO}
+    if scored_on is None or not found:
+        return found
+    banded = (HealthScore.objects.filter(day=scored_on, band__in=[Band.GREEN, Band.RED],
+                                         account__status=Account.Status.ACTIVE, account__csm_id__in=user_ids)
+              .values("account__csm_id", "band").annotate(n=Count("id"), arr=Sum("account__arr")).order_by())
+    for row in banded:
+        numbers = found.get(row["account__csm_id"])
+        if numbers is not None:
+            numbers[row["band"]] = row["n"]
+            numbers[f"{row['band']}_arr"] = row["arr"] or ZERO
     return found
 
 

@@ -21,6 +21,7 @@ from ..mywork_sections import sections_for
 from ..panels import decorate_goal, open_tasks
 
 STALE_AFTER_DAYS = 30
+LIST_ROWS = 50  # rows per list: a page a CSM reads on a Monday, not an export; the page says how many more
 
 
 def _people(request):
@@ -78,9 +79,13 @@ def my_work(request):
             .values("owner_id").annotate(n=Count("id")).values_list("owner_id", "n")
         )
         overdue_by_csm = [{"person": p, "overdue": counts.get(p.pk, 0)} for p in people]
+    tasks = open_tasks(owner_id__in=user_ids)
+    goals = goals_needing_update(user_ids=user_ids, today=today)
     return render(request, "success_plans/mywork.html", {
-        "tasks": list(open_tasks(owner_id__in=user_ids)[:200]),
-        "goals": [decorate_goal(g, today) for g in goals_needing_update(user_ids=user_ids, today=today)[:200]],
+        "tasks": list(tasks[:LIST_ROWS]),
+        "tasks_total": tasks.count(),
+        "goals": [decorate_goal(g, today) for g in goals[:LIST_ROWS]],
+        "goals_total": goals.count(),
         "reviews": list(selectors.reviews_between(start=month, end=next_month, user_ids=user_ids)),
         "month": month,
         "today": today,

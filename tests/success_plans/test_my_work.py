@@ -111,3 +111,12 @@ def test_the_query_count_does_not_grow_with_the_rows(client, tenant_a, csm, mana
         response = client.get(f"{URL}?user=team")
     assert len(response.context["tasks"]) == 7 and len(response.context["goals"]) == 7
     assert len(many) == len(few)
+
+
+def test_it_lists_the_first_fifty_tasks_and_says_how_many_there_are(client, tenant_a, csm, account):
+    TaskFactory.create_batch(53, tenant=tenant_a, account=account, owner=csm, title="Chase the invoice",
+                             due_date=timezone.localdate())
+    client.force_login(csm)
+    response = client.get(URL)
+    assert len(response.context["tasks"]) == 50 and response.context["tasks_total"] == 53
+    assert "The first 50 of 53 open tasks" in response.content.decode()
