@@ -84,6 +84,9 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 if env.str("TEST_DATABASE_NAME", default=""):  # lets two test runs share one PostgreSQL server
     DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME")}
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+# The role the app serves as in production: owns no table, so it cannot switch row level security off.
+# `migrate` (run as the owner) grants it row access on every table (csplatform/tenancy/db_roles.py).
+DATABASE_RUNTIME_ROLE = env.str("DATABASE_RUNTIME_ROLE", default="csplatform_app")
 # A role that bypasses row level security would silently disable the second tenancy lock, so the
 # app refuses to connect as one unless this loudly named switch is set (never in production).
 DANGEROUSLY_ALLOW_RLS_BYPASS_ROLE = env.bool("DANGEROUSLY_ALLOW_RLS_BYPASS_ROLE", default=False)

@@ -7,4 +7,4 @@ class TenancyConfig(AppConfig):
     verbose_name = "Tenancy"
 
     def ready(self):
-        from . import db_guard, schema  # noqa: F401  (role check on connect; token in the OpenAPI schema)
+        from . import db_guard, db_roles, schema  # noqa: F401  (role checks and grants; token in the OpenAPI schema)
