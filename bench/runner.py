@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from csplatform.tenancy.models import Tenant
 
+from .load.report import LOAD_JSON, doc_with_section, section_from_file
+
 RESULTS_JSON = Path(settings.BASE_DIR) / "bench" / "results.json"
 BENCHMARKS_MD = Path(settings.BASE_DIR) / "docs" / "benchmarks.md"
 
@@ -139,18 +141,22 @@ def results_merge(previous: list[dict], new: list[dict]) -> list[dict]:
 
 
 def results_write(*, results: list[dict], machine_info: dict, run: dict, book: dict | None,
-                  json_path: Path = RESULTS_JSON, doc_path: Path = BENCHMARKS_MD) -> None:
+                  json_path: Path = RESULTS_JSON, doc_path: Path = BENCHMARKS_MD, load_json: Path = LOAD_JSON) -> None:
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(results, indent=2, default=str) + "\n")
     doc_path.parent.mkdir(parents=True, exist_ok=True)
-    doc_path.write_text(render_markdown(results=results, machine_info=machine_info, run=run, book=book))
+    # The Load section comes from the last `make load` run (bench/load/report.py) and is kept as it was.
+    doc_path.write_text(render_markdown(results=results, machine_info=machine_info, run=run, book=book,
+                                        load_section=section_from_file(load_json)))
 
 
-def render_markdown(*, results: list[dict], machine_info: dict, run: dict, book: dict | None) -> str:
+def render_markdown(*, results: list[dict], machine_info: dict, run: dict, book: dict | None,
+                    load_section: str = "") -> str:
     lines = [
         "# Benchmarks",
         "",
-        "Written by `manage.py run_bench` (see bench/README.md); do not edit by hand. Each figure is the median of "
+        "Written by `manage.py run_bench` (see bench/README.md), and its Load section by `make load`; do not edit by "
+        "hand. Each figure is the median of "
         "several runs after a warm-up, next to its floor: what PostgreSQL alone takes for the same data in the "
         "same run. The ratio is the product's cost over the floor's (1.00x = as fast as the floor), the median of "
         "the per-round ratios (each round runs the figure and then its floor); on a noisy machine the ratio is the "
@@ -204,7 +210,7 @@ def render_markdown(*, results: list[dict], machine_info: dict, run: dict, book:
         for key, value in item.get("details", {}).items():
             lines.append(f"- {key}: {value}")
         lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
+    return doc_with_section("\n".join(lines), load_section)
 
 
 def run_info(*, command: str, repeat: int) -> dict:

@@ -5,9 +5,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from csplatform.jobs.api import JobRunViewSet
+from csplatform.security.ratelimit import rate_limited
 from csplatform.tenancy import api as tenancy_api
 from csplatform.tenancy import views as tenancy_views
 
+public_page_limit = rate_limited("api-schema", limit=60, window_seconds=600)
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("job-runs", JobRunViewSet, basename="jobrun")
@@ -32,6 +34,7 @@ tenant_patterns = [
     path("targets/", include("insights.urls.targets")),
     path("coverage/", include("insights.urls.coverage")),
     path("team/", include("insights.urls.team")),
+    path("", include("csplatform.security.urls")),
 ]
 
 api_v1 = [
@@ -55,7 +58,13 @@ urlpatterns = [
     # Public (no login): survey links. The tenant comes from the path, the answer from the token.
     path("survey/", include("health.urls.public")),
     path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Public too; building the schema costs a second of CPU, so a client gets a few a minute.
+    path("api/schema/", public_page_limit(SpectacularAPIView.as_view()), name="api-schema"),
+    path("api/docs/", public_page_limit(SpectacularSwaggerView.as_view(url_name="api-schema")), name="api-docs"),
     path("admin/", admin.site.urls),
 ]
+
+# A lost database connection answers 503 with Retry-After (JSON under /api/), anything else a bare 500.
+handler500 = "csplatform.errors.server_error"
+# An unknown path under /api/ answers JSON as the API does, pages Django's 404 page.
+handler404 = "csplatform.tenancy.api_errors.not_found"

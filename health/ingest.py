@@ -315,9 +315,9 @@ def usage_rollup_write(*, tenant_id: int, totals: dict, users: dict, features: d
 
 def usage_batch_ingest(*, batch_id: str, events, digest: str, source: str = "api") -> IngestResult:
     """Validates the whole batch, then writes it in one transaction (or raises BatchRejected / BatchKeyReused)."""
-    if not isinstance(batch_id, str) or not batch_id.strip() or len(batch_id) > 100:
+    if not isinstance(batch_id, str) or not batch_id.strip() or len(batch_id) > 100 or "\x00" in batch_id:
         raise BatchRejected([{"index": None, "field": "batch_id",
-                              "error": "A batch id of 1 to 100 characters (your key for this batch)."}], 1)
+                              "error": "A batch id of 1 to 100 characters, no NUL (your key for this batch)."}], 1)
     tenant = current_tenant()
     existing = UsageBatch.objects.filter(batch_id=batch_id).first()
     if existing is not None:

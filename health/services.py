@@ -97,9 +97,11 @@ def scorecard_save(*, scorecard: Scorecard, segments, stages, measures: list[Mea
 
 def health_restate(*, tenant, days: int, trigger: str = "restate") -> None:
     """Queues the recompute of the last `days` days, oldest first (so each day's 7/30-day changes are right)."""
+    from csplatform.jobs.queue import publish_on_commit
+
     from .tasks import restate_history
 
-    transaction.on_commit(lambda: restate_history.delay(tenant.pk, days, trigger))
+    publish_on_commit(restate_history, (tenant.pk, days, trigger))
 
 
 def refresh_soon(*, tenant, account_ids) -> None:
@@ -107,7 +109,9 @@ def refresh_soon(*, tenant, account_ids) -> None:
 
     Debounced per tenant: the first mark of a quiet tenant schedules one `health.refresh` run after
     HEALTH_REFRESH_DELAY_SECONDS; marks that arrive meanwhile ride along with it. The nightly run
-    drains anything left, so a lost task delays a refresh by a night at most.
+    drains anything left, so a lost task delays a refresh by a night at most. A task lost because the broker
+    was down is noticed sooner: marks older than the delay plus HEALTH_REFRESH_LOST_AFTER_SECONDS mean no run
+    is coming, so the next signal schedules one (docs/reliability.md).
     """
     ids = {int(i) for i in account_ids}
     if not ids:
@@ -123,23 +127,26 @@ def refresh_soon(*, tenant, account_ids) -> None:
                      SELECT %(tenant)s, a, %(now)s FROM unnest(%(ids)s::bigint[]) AS a ORDER BY a
                      ON CONFLICT (tenant_id, account_id) DO NOTHING
                    )
-                   SELECT EXISTS (SELECT 1 FROM health_pendingrefresh WHERE tenant_id = %(tenant)s)""",
+                   SELECT MIN(queued_at) FROM health_pendingrefresh WHERE tenant_id = %(tenant)s""",
                 {"tenant": tenant.pk, "now": now, "ids": pg_array(sorted(ids))})
-            already_scheduled = cursor.fetchone()[0]
+            oldest_mark = cursor.fetchone()[0]
     else:
-        already_scheduled = PendingRefresh.objects.exists()
+        oldest_mark = PendingRefresh.objects.order_by("queued_at").values_list("queued_at", flat=True).first()
         PendingRefresh.objects.bulk_create([PendingRefresh(account_id=i, queued_at=now) for i in sorted(ids)],
                                            ignore_conflicts=True)
-    if not already_scheduled:
+    lost_before = now - timedelta(
+        seconds=settings.HEALTH_REFRESH_DELAY_SECONDS + settings.HEALTH_REFRESH_LOST_AFTER_SECONDS)
+    if oldest_mark is None or oldest_mark < lost_before:
         refresh_schedule(tenant=tenant)
 
 
 def refresh_schedule(*, tenant) -> None:
+    from csplatform.jobs.queue import publish_on_commit
     from csplatform.jobs.tasks import run_job_for_tenant
 
     day = timezone.localdate().isoformat()
-    transaction.on_commit(lambda: run_job_for_tenant.apply_async(
-        ("health.refresh", tenant.pk, day, "signal"), countdown=settings.HEALTH_REFRESH_DELAY_SECONDS))
+    publish_on_commit(run_job_for_tenant, ("health.refresh", tenant.pk, day, "signal"),
+                      countdown=settings.HEALTH_REFRESH_DELAY_SECONDS)
 
 
 def _token_hash(token: str) -> str:

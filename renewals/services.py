@@ -266,6 +266,7 @@ def forecast_refresh_soon(*, tenant) -> bool:
     transaction commits, if the nightly job already wrote today's; otherwise tonight's run is the first.
     The job is idempotent per (tenant, day) and set-based (0.2 s for an 18,500-account tenant, docs/benchmarks.md).
     Returns whether a run was queued."""
+    from csplatform.jobs.queue import publish_on_commit
     from csplatform.jobs.tasks import run_job_for_tenant
 
     from .forecast import JOB_NAME
@@ -274,5 +275,5 @@ def forecast_refresh_soon(*, tenant) -> bool:
     today = timezone.localdate()
     if not ForecastLine.objects.filter(day=today).exists():
         return False
-    transaction.on_commit(lambda: run_job_for_tenant.delay(JOB_NAME, tenant.pk, today.isoformat(), "reassign"))
+    publish_on_commit(run_job_for_tenant, (JOB_NAME, tenant.pk, today.isoformat(), "reassign"))
     return True

@@ -1,5 +1,6 @@
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 
 from csplatform import celery_app
@@ -48,6 +49,37 @@ def _fast_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # The demo's 180 days of health history take seconds per seeding; five weeks show the same behaviour.
     settings.DEMO_SCORE_HISTORY_DAYS = 35
+
+
+@pytest.fixture(autouse=True)
+def _process_local_cache(settings):
+    """Rate-limit counts stay in this test process and start at zero in each test.
+
+    With REDIS_URL set the app's cache is Redis, whose test database other test runs on this machine (and the
+    Celery broker) share. tests/security/test_public_pages.py checks the Redis setup itself.
+    """
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
+    cache.clear()
+
+
+class RateLimitClock:
+    """The clock of csplatform.security.ratelimit, pinned at the start of a window; `advance(seconds)` moves it."""
+
+    def __init__(self, now: float):
+        self.now = now
+
+    def advance(self, seconds: float):
+        self.now += seconds
+
+
+@pytest.fixture
+def rate_limit_clock(monkeypatch):
+    """Counting tests pin the clock so that a window boundary never falls between their requests."""
+    from csplatform.security import ratelimit
+
+    clock = RateLimitClock(1_200_000.0)  # a multiple of 600 and 60: the start of a 10-minute and 1-minute window
+    monkeypatch.setattr(ratelimit, "_now", lambda: clock.now)
+    return clock
 
 
 @pytest.fixture

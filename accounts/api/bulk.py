@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from accounts.models import Account, LifecycleStage, Segment
 from accounts.permissions import account_writable, team_user_ids
+from csplatform.tenancy.api_input import lookup_key
 from csplatform.tenancy.models import Role, User
 
 from .fields import LookupField
@@ -57,8 +58,13 @@ ITEM_ERRORS_SCHEMA = {
                     "external_id": {"type": "string", "nullable": True},
                     "fields": {
                         "type": "object",
-                        "additionalProperties": {"type": "array", "items": {"type": "string"}},
-                        "description": "Messages per field; non_field_errors for the item as a whole",
+                        "additionalProperties": {"anyOf": [
+                            {"type": "array", "items": {"type": "string"}},
+                            {"type": "object"},  # a nested object's own field errors
+                            {"type": "array", "items": {"type": "object"}},  # per item of a nested list
+                        ]},
+                        "description": "Messages per field; non_field_errors for the item as a whole. A nested "
+                                       "field (a contract's lines) has its own errors: per line, by field.",
                     },
                 },
             },
@@ -69,7 +75,8 @@ ITEM_ERRORS_SCHEMA = {
 
 def bulk_context(*, items: list, tenant) -> dict:
     """Everything the items name, loaded once; the existing accounts are locked until the request ends."""
-    ids = {str(item["external_id"]).strip() for item in items if isinstance(item, dict) and item.get("external_id")}
+    ids = {lookup_key(str(item["external_id"])) for item in items if isinstance(item, dict) and item.get("external_id")}
+    ids.discard(None)
     return {
         "segments": {s.name: s for s in Segment.objects.all()},
         "stages": {s.name: s for s in LifecycleStage.objects.all()},
@@ -79,7 +86,8 @@ def bulk_context(*, items: list, tenant) -> dict:
 
 
 def _external_id_of(item):
-    return item.get("external_id") if isinstance(item, dict) else None
+    key = item.get("external_id") if isinstance(item, dict) else None
+    return key if isinstance(key, str) else None  # echo only what the schema says it is
 
 
 def bulk_validate(*, items: list, context: dict) -> tuple[list[tuple[int, dict]], list[dict]]:

@@ -25,6 +25,23 @@ CSV_ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 ACCEPTED = ".csv or .xlsx"
 
 
+# The form fields and multipart framing around the file take a few hundred bytes; a request larger than this
+# cannot hold a file under the limit, so it is refused before Django reads it (and spools it to disk).
+MAX_UPLOAD_REQUEST_BYTES = MAX_UPLOAD_BYTES + 64 * 1024
+
+
+def upload_too_large(request) -> str | None:
+    """Why an upload request is refused (413) from its Content-Length alone, or None."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    if length <= MAX_UPLOAD_REQUEST_BYTES:
+        return None
+    return (f"The upload is {length / 1024 / 1024:.1f} MB; files up to {MAX_UPLOAD_BYTES // 1024 // 1024} MB "
+            "are accepted. Split it into smaller files.")
+
+
 class UnreadableFile(ValueError):
     """The upload cannot be read as a table; the message says why and what to do."""
 

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 from csplatform.tenancy.pages import tenant_page
 
 from . import services
+from .files import upload_too_large
 from .forms import MappingForm, UploadForm
 from .mapping import mapping_guess, mapping_missing
 from .pending import pending_create, pending_delete, pending_load, pending_save
@@ -18,6 +19,11 @@ SHOWN = 500  # rows of errors and outcomes listed on the page; the counts cover 
 
 @tenant_page("accounts.import")
 def upload(request):
+    kinds = [(label, RESOURCES[kind].columns) for kind, label in KIND_CHOICES]
+    too_large = upload_too_large(request) if request.method == "POST" else None
+    if too_large:
+        messages.error(request, too_large)
+        return render(request, "accounts/import/upload.html", {"form": UploadForm(), "kinds": kinds}, status=413)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         kind = form.cleaned_data["kind"]
@@ -26,8 +32,8 @@ def upload(request):
             table=form.table, mapping=mapping_guess(columns=RESOURCES[kind].columns, headers=form.table.headers),
         )
         return redirect("accounts_import:preview", tenant_slug=request.tenant.slug, token=pending.token)
-    kinds = [(label, RESOURCES[kind].columns) for kind, label in KIND_CHOICES]
-    return render(request, "accounts/import/upload.html", {"form": form, "kinds": kinds})
+    return render(request, "accounts/import/upload.html", {"form": form, "kinds": kinds},
+                  status=400 if form.errors else 200)
 
 
 @tenant_page("accounts.import")
@@ -39,7 +45,7 @@ def preview(request, token):
             pending.mapping = form.mapping
             pending_save(pending)
             return redirect("accounts_import:preview", tenant_slug=request.tenant.slug, token=token)
-        return _preview_page(request, pending, form=form)
+        return _preview_page(request, pending, form=form, status=400)
     return _preview_page(request, pending)
 
 
@@ -51,7 +57,7 @@ def commit(request, token):
         return redirect("accounts_import:preview", tenant_slug=request.tenant.slug, token=token)
     report = services.import_commit(kind=pending.kind, table=pending.table, mapping=pending.mapping)
     if not report.committed:
-        return _preview_page(request, pending, report=report, commit_failed=True)
+        return _preview_page(request, pending, report=report, commit_failed=True, status=400)
     pending_delete(token)
     messages.success(
         request,
@@ -68,7 +74,7 @@ def _pending_or_404(request, token):
     return pending
 
 
-def _preview_page(request, pending, *, form=None, report=None, commit_failed=False):
+def _preview_page(request, pending, *, form=None, report=None, commit_failed=False, status=200):
     form = form or MappingForm(kind=pending.kind, headers=pending.table.headers, mapping=pending.mapping)
     missing = mapping_missing(columns=RESOURCES[pending.kind].columns, mapping=pending.mapping)
     if report is None and not missing and not form.is_bound:
@@ -83,4 +89,4 @@ def _preview_page(request, pending, *, form=None, report=None, commit_failed=Fal
         "outcomes": report.rows[:SHOWN] if report else [],
         "shown": SHOWN,
         "commit_failed": commit_failed,
-    })
+    }, status=status)

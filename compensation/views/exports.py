@@ -1,9 +1,10 @@
 """CSV exports: one statement's lines, and a month's statements of a team (lines for managers and ops, totals
-only for executives). Amounts as plain decimals, dates ISO, so a spreadsheet reads them as numbers."""
-
-import csv
+only for executives). Amounts as plain decimals, dates ISO, so a spreadsheet reads them as numbers; text cells
+that a spreadsheet would run as a formula are quoted (csplatform/csv_safety.py)."""
 
 from django.http import HttpResponse
+
+from csplatform.csv_safety import SafeWriter
 
 LINE_HEADER = ["csm", "csm_email", "period", "status", "rule", "basis", "basis_amount", "rate", "amount",
                "explanation", "source_type", "source_id"]
@@ -13,7 +14,7 @@ TOTAL_HEADER = ["csm", "csm_email", "period", "status", "total", "approved_by", 
 def _response(filename: str):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response, csv.writer(response)
+    return response, SafeWriter(response)
 
 
 def _blank(value):

@@ -3,7 +3,6 @@ the lines and managers approve drafts (compare-and-set: the second approval of t
 nothing); executives see totals only. A fixed number of queries whatever the number of CSMs and lines."""
 
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -18,12 +17,8 @@ from .exports import statements_csv, totals_csv
 
 
 def _may_see_team(request):
-    role = request.membership.role
-    if role_can(role, "comp.view_team"):
-        return True
-    if role_can(role, "comp.totals"):
-        return False
-    raise Http404("No such page")
+    """Lines for managers and ops; totals only for executives (the decorator lets nobody else in)."""
+    return role_can(request.membership.role, "comp.view_team")
 
 
 def _chosen(request):
@@ -32,7 +27,7 @@ def _chosen(request):
     return form, month, team
 
 
-@tenant_page("comp.view_own")
+@tenant_page("comp.view_team", "comp.totals")
 def team(request):
     lines_visible = _may_see_team(request)
     form, month, team_id = _chosen(request)
@@ -55,7 +50,7 @@ def team(request):
     return render(request, "compensation/team.html", context)
 
 
-@tenant_page("comp.view_own")
+@tenant_page("comp.view_team", "comp.totals")
 def team_csv(request):
     lines_visible = _may_see_team(request)
     _, month, team_id = _chosen(request)

@@ -5,10 +5,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from csplatform import celery_app
 from csplatform.tenancy.pages import tenant_page
 
 from . import selectors, services
 from .models import JobRun
+from .queue import broker_reachable
 from .registry import nightly_jobs
 
 
@@ -41,6 +43,10 @@ def job_run_detail(request, run_id):
 @require_POST
 @tenant_page("jobs.run")
 def run_nightly_now(request):
+    if not broker_reachable(celery_app):
+        messages.error(request, "The job queue (Redis) is not answering, so nothing was queued. Try again in a few "
+                                "minutes; tonight's run happens anyway once it is back.")
+        return redirect("jobs:runs", tenant_slug=request.tenant.slug)
     services.nightly_enqueue(day=timezone.localdate(), tenant_ids=[request.tenant.pk], trigger="manual")
     messages.success(request, "Nightly jobs queued for today; refresh to follow their progress.")
     return redirect("jobs:runs", tenant_slug=request.tenant.slug)

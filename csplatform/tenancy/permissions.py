@@ -74,6 +74,11 @@ ACTIONS: dict[str, frozenset[str]] = {
     "coverage.view": LEADS | {Role.EXECUTIVE},
     "coverage.configure": OPS_ROLES,
     "accounts.reassign": LEADS,
+    # security: every member lists, creates and revokes their own API tokens; ops and admins see and revoke
+    # every token of the tenant and lift the login lockout of its members.
+    "tokens.own": ALL_ROLES,
+    "tokens.manage": OPS_ROLES,
+    "security.manage": OPS_ROLES,
 }
 
 

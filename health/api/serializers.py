@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Account, Contact
+from csplatform.tenancy.api_input import lookup_key
 
 from ..ingest import MAX_EVENTS
 from ..models import HealthScore, SupportTicket, SurveyResponse
@@ -38,8 +39,7 @@ def _ids(values) -> set[int]:
 def account_context(items: list) -> dict:
     """The accounts the items name, by external id and by id, in one query."""
     dicts = [item for item in items if isinstance(item, dict)]
-    external_ids = {item["account"].strip() for item in dicts
-                    if isinstance(item.get("account"), str) and item["account"].strip()}
+    external_ids = {lookup_key(item.get("account")) for item in dicts} - {None}
     ids = _ids(item.get("account_id") for item in dicts)
     accounts = list(Account.objects.filter(Q(external_id__in=external_ids) | Q(pk__in=ids))) if (
         external_ids or ids) else []
@@ -48,8 +48,7 @@ def account_context(items: list) -> dict:
 
 
 def ticket_context(items: list) -> dict:
-    keys = {item["external_id"].strip() for item in items
-            if isinstance(item, dict) and isinstance(item.get("external_id"), str)}
+    keys = {lookup_key(item.get("external_id")) for item in items if isinstance(item, dict)} - {None}
     existing = SupportTicket.objects.filter(external_id__in=keys) if keys else []
     return {**account_context(items), "tickets": {t.external_id: t for t in existing}}
 
@@ -58,8 +57,7 @@ def survey_context(items: list) -> dict:
     context = account_context(items)
     dicts = [item for item in items if isinstance(item, dict)]
     contact_ids = _ids(item.get("contact_id") for item in dicts)
-    emails = {item["contact_email"].strip().lower() for item in dicts
-              if isinstance(item.get("contact_email"), str) and item["contact_email"].strip()}
+    emails = {key.lower() for key in (lookup_key(item.get("contact_email")) for item in dicts) if key}
     account_ids = {a.pk for a in context["accounts_by_id"].values()}
     wanted = Q(pk__in=contact_ids)
     if emails and account_ids:
@@ -69,8 +67,7 @@ def survey_context(items: list) -> dict:
     by_email = {}
     for contact in contacts:
         by_email.setdefault((contact.account_id, contact.email_key), contact)
-    keys = {item["external_id"].strip() for item in dicts
-            if isinstance(item.get("external_id"), str) and item["external_id"].strip()}
+    keys = {lookup_key(item.get("external_id")) for item in dicts} - {None}
     known = set(SurveyResponse.objects.filter(external_id__in=keys).values_list("external_id", flat=True)) if (
         keys) else set()
     return {**context, "contacts_by_id": {c.pk: c for c in contacts}, "contacts_by_email": by_email,

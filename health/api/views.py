@@ -98,6 +98,7 @@ class SignalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         for index, item in enumerate(items):
             serializer = self.in_serializer_class(data=item, context=context)
             key = item.get("external_id") if isinstance(item, dict) else None
+            key = key if isinstance(key, str) else None  # echo only what the schema says it is
             if not serializer.is_valid():
                 errors.append({"index": index, "external_id": key, "fields": serializer.errors})
                 continue

@@ -6,12 +6,13 @@ same 404 page, so the page reveals nothing about which tenants or links exist.
 """
 
 from django import forms
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from csplatform.security import ratelimit
+from csplatform.security.network import client_ip
 from csplatform.tenancy.context import tenant_context
 from csplatform.tenancy.models import Tenant
 
@@ -44,23 +45,6 @@ class AnswerForm(forms.Form):
         score.error_messages.update(required=message, invalid_choice=message)
 
 
-def _client_ip(request) -> str:
-    # REMOTE_ADDR only: a forwarded-for header is whatever the client says it is.
-    return request.META.get("REMOTE_ADDR") or "unknown"
-
-
-def _over_limit(tenant_slug: str, ip: str) -> bool:
-    """A fixed window per (tenant, IP) that starts with the first request: counts live in the shared cache."""
-    key = f"health:survey-rate:{tenant_slug}:{ip}"
-    cache.add(key, 0, timeout=RATE_WINDOW_SECONDS)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the window ended between add and incr
-        cache.add(key, 1, timeout=RATE_WINDOW_SECONDS)
-        count = 1
-    return count > RATE_LIMIT
-
-
 def _private(response):
     """The token is in the URL: keep it out of search engines and out of Referer headers.
 
@@ -80,9 +64,13 @@ def _state_page(request, state: str, company: str = "", status: int = 200):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def survey_answer(request, tenant_slug, token):
-    if _over_limit(tenant_slug, _client_ip(request)):
+    # Per (tenant, client address) in the shared cache; the address comes from REMOTE_ADDR or, behind
+    # TRUSTED_PROXY_COUNT proxies, from their X-Forwarded-For entries (csplatform.security.network).
+    retry_after = ratelimit.hit(f"survey:{tenant_slug}", client_ip(request) or "unknown", limit=RATE_LIMIT,
+                                window_seconds=RATE_WINDOW_SECONDS)
+    if retry_after is not None:
         response = _state_page(request, "limited", status=429)
-        response["Retry-After"] = str(RATE_WINDOW_SECONDS)
+        response["Retry-After"] = str(retry_after)
         return _private(response)
     tenant = Tenant.objects.filter(slug=tenant_slug, is_active=True).first()
     if tenant is None or len(token) > MAX_TOKEN_LENGTH:

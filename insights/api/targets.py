@@ -6,7 +6,7 @@ A user id that is not a member of the token's tenant answers 404; a member the c
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -131,6 +131,7 @@ class TeamProgressSerializer(serializers.Serializer):
     cells = CellSerializer(many=True)
 
 
+@extend_schema_serializer(many=False)  # the list action answers one object, not a list
 class ProgressSerializer(serializers.Serializer):
     today = serializers.DateField()
     people = PersonProgressSerializer(many=True)

@@ -14,6 +14,7 @@ from rest_framework import serializers
 from accounts.api.fields import TenantRelatedField
 from accounts.api.serializers import as_drf_error
 from accounts.models import Account
+from csplatform.tenancy.api_input import lookup_key
 from health.api.serializers import AccountReferenceSerializer, account_context
 
 from .. import services
@@ -94,8 +95,7 @@ class ContractInSerializer(AccountReferenceSerializer):
 
 def contract_context(items: list) -> dict:
     """The accounts the items name, and the existing contracts by external id, locked until the request ends."""
-    keys = {item["external_id"].strip() for item in items
-            if isinstance(item, dict) and isinstance(item.get("external_id"), str)}
+    keys = {lookup_key(item.get("external_id")) for item in items if isinstance(item, dict)} - {None}
     existing = (Contract.objects.select_for_update().filter(external_id__in=keys).prefetch_related("lines")
                 if keys else [])
     return {**account_context(items), "contracts": {c.external_id: c for c in existing}}

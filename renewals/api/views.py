@@ -188,6 +188,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         rows, seen = [], {}
         for index, item in enumerate(items):
             key = item.get("external_id") if isinstance(item, dict) else None
+            key = key if isinstance(key, str) else None  # echo only what the schema says it is
             if not isinstance(item, dict):
                 errors.append({"index": index, "external_id": None,
                                "fields": {"non_field_errors": ["Send each contract as a JSON object."]}})

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.importing.files import upload_too_large
 from accounts.importing.mapping import mapping_guess, mapping_missing
 from accounts.importing.pending import pending_create, pending_delete, pending_load, pending_save
 from csplatform.tenancy.pages import tenant_page
@@ -156,6 +157,11 @@ def target_delete(request, target_id):
 @require_http_methods(["GET", "POST"])
 @tenant_page("contracts.edit")
 def import_upload(request):
+    too_large = upload_too_large(request) if request.method == "POST" else None
+    if too_large:
+        messages.error(request, too_large)
+        return render(request, "renewals/import_upload.html",
+                      {"form": ContractUploadForm(), "columns": importing.COLUMNS}, status=413)
     form = ContractUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         pending = pending_create(

@@ -105,7 +105,7 @@ def test_it_shows_row_and_column_errors_and_writes_nothing(ops, tenant_a, outsid
     assert 2 not in {e.row for e in errors}
 
     response = ops.post(url + "commit/")
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert b"Nothing was imported" in response.content
     assert accounts_of(tenant_a) == {}  # not even the good row 2
 
@@ -134,7 +134,7 @@ def test_it_asks_to_map_headers_it_does_not_know(ops, tenant_a):
     assert b'<option value="CRM Key">CRM Key</option>' in page.content
 
     twice = ops.post(url, {"external_id": "CRM Key", "name": "CRM Key"})
-    assert twice.status_code == 200 and b"mapped to both" in twice.content
+    assert twice.status_code == 400 and b"mapped to both" in twice.content
 
     mapped = ops.post(url, {"external_id": "CRM Key", "name": "Customer", "segment": "Tier",
                             "licensed_seats": "Headcount Licensed"})

@@ -113,8 +113,8 @@ def test_it_exports_a_statement_as_csv_line_by_line(client, csm, statements):
 
 def test_it_does_not_let_a_csm_see_the_team_approve_or_manage(client, csm, statements):
     client.force_login(csm)
-    assert client.get(f"{BASE}team/").status_code == 404
-    assert client.get(f"{BASE}team/csv/").status_code == 404
+    assert client.get(f"{BASE}team/").status_code == 403
+    assert client.get(f"{BASE}team/csv/").status_code == 403
     assert client.get(f"{BASE}plans/").status_code == 403
     assert client.post(f"{BASE}statements/{statements['mine'].pk}/approve/").status_code == 403
     assert reload(statements["mine"], statements["mine"].tenant).status == "draft"

@@ -174,7 +174,7 @@ def test_an_answer_out_of_range_answers_400_and_writes_nothing(tenant_a, links, 
     assert all(i.answered_at is None for i in invites(tenant_a))
 
 
-def test_the_page_is_rate_limited_per_client_ip_and_tenant(tenant_a, links):
+def test_the_page_is_rate_limited_per_client_ip_and_tenant(tenant_a, links, rate_limit_clock):
     path = links["ann@initech.test"]
     visitor = Client(REMOTE_ADDR="203.0.113.7")
     for _ in range(RATE_LIMIT):

@@ -1,0 +1,161 @@
+"""docs/permissions.md, rendered from the code: the role x action table and the action of every page and API
+operation. `manage.py render_permissions` writes it; tests/security/test_permissions_doc.py fails when the file
+and the code disagree."""
+
+import re
+
+from .models import Role
+from .permissions import ACTIONS
+from .routes import api_inline_actions, api_operations, inline_actions, ownership_actions, pages
+
+DOC_PATH = "docs/permissions.md"
+ROLES = list(Role)
+
+
+def _path(route: str) -> str:
+    """t/<slug:tenant_slug>/accounts/<int:account_id>/ -> /t/<slug>/accounts/<account_id>/"""
+    shown = re.sub(r"<(?:\w+:)?(\w+)>", r"<\1>", "/" + route)
+    return shown.replace("<tenant_slug>", "<slug>")
+
+
+def _code(text: str) -> str:
+    return f"`{text}`"
+
+
+def _actions(names) -> str:
+    return " or ".join(_code(a) for a in names)
+
+
+def _role_table() -> list[str]:
+    lines = ["| Action | " + " | ".join(role.label for role in ROLES) + " |",
+             "| --- | " + " | ".join(":---:" for _ in ROLES) + " |"]
+    for action, allowed in ACTIONS.items():
+        cells = ["✓" if role.value in allowed else "" for role in ROLES]
+        lines.append(f"| {_code(action)} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _page_tables() -> tuple[list[str], list[str]]:
+    tenant = ["| Page | Methods | Action | Also read in the view |", "| --- | --- | --- | --- |"]
+    outside = ["| Page | Methods | View |", "| --- | --- | --- |"]
+    for page in pages():
+        methods = ", ".join(page.methods)
+        if page.is_tenant_page:
+            action = _actions(page.read_actions)
+            if page.write_action:
+                action += f"; to change (POST, PUT, PATCH, DELETE): {_code(page.write_action)}"
+            extra = ", ".join(_code(a) for a in sorted(inline_actions(page.view)))
+            tenant.append(f"| {_code(_path(page.route))} | {methods} | {action} | {extra} |")
+        else:
+            view = getattr(page.view, "view_class", page.view)
+            dotted = _code(f"{view.__module__}.{view.__name__}")
+            outside.append(f"| {_code(_path(page.route))} | {methods} | {dotted} |")
+    return tenant, outside
+
+
+def _api_table() -> list[str]:
+    lines = ["| Method | Path | Operation | Action | Also read in the view |", "| --- | --- | --- | --- | --- |"]
+    for op in api_operations():
+        action = _code(op.required_action) if op.required_action else "any member (IsTenantMember)"
+        extra = ", ".join(_code(a) for a in sorted(api_inline_actions(op.view_class) - {op.required_action}))
+        lines.append(f"| {op.method} | {_code(op.path)} | {op.drf_action} | {action} | {extra} |")
+    return lines
+
+
+LOGIN_AND_SESSIONS = [
+    "## Login and sessions",
+    "",
+    "- Login is email and password at `/login/`. django-axes counts failures in PostgreSQL, so every web worker "
+    "agrees: 5 for one email, or 20 from one client address, within 15 minutes lock it for 15 minutes "
+    "(`LOGIN_FAILURE_LIMIT`, `LOGIN_IP_FAILURE_LIMIT`, `LOGIN_LOCKOUT_MINUTES`). The login page (and the admin's) "
+    "then answers 429 with the lockout message: try again in 15 minutes, or ask an ops or admin person of the "
+    "workspace.",
+    "- Unlock: ops and admins (`security.manage`) open `/t/<slug>/ops/security/`: their tenant's members with "
+    "recent failures, never another tenant's users nor any address; \"Unlock\" (confirmed, POST) clears that "
+    "member's failures. Address locks end by themselves, or platform staff clear them in the admin (Axes) or "
+    "with `manage.py axes_reset_ip`.",
+    "- Sessions last 12 hours; cookies are HttpOnly, SameSite=Lax, and Secure in production, with HSTS, the SSL "
+    "redirect, `X-Frame-Options: DENY`, nosniff and `Referrer-Policy: same-origin`. Passwords: 12 characters or "
+    "more, not common, not all digits, not like the email. `manage.py check --deploy` is clean under the "
+    "production settings (`tests/security/test_login_settings.py`).",
+    "- API tokens (`tokens.own`, every role): \"My API tokens\" (`/t/<slug>/settings/tokens/`) lists, creates "
+    "(shown once, 7 to 365 days) and revokes one's own. `tokens.manage` (ops, admin): `/t/<slug>/ops/tokens/` "
+    "lists every token of the tenant with its owner and revokes any. A revoked or expired token gets 401.",
+    "- Public pages (no login): `/login/` (lockout), `/survey/<tenant>/<token>/` (256-bit single-use links that "
+    "expire; 20 requests per address and tenant per 10 minutes, then 429 with Retry-After), `/api/schema/` and "
+    "`/api/docs/` (no tenant data; 60 per 10 minutes). `tests/security/test_public_pages.py` fails when a new "
+    "public route is not listed there.",
+    "",
+]
+
+
+def render() -> str:
+    tenant_pages, outside_pages = _page_tables()
+    owned = ", ".join(_code(a) for a in sorted(ownership_actions()))
+    parts = [
+        "# Permissions",
+        "",
+        "Generated by `python manage.py render_permissions` from the code; do not edit by hand. "
+        "`tests/security/test_permissions_doc.py` fails when this file and the code disagree, "
+        "`tests/security/test_role_matrix.py` checks every cell below on every route, both ways, and "
+        "`tests/security/test_tenant_isolation.py` checks that no route shows or changes another tenant's data.",
+        "",
+        "## Roles and actions",
+        "",
+        "One table in code, `csplatform/tenancy/permissions.py` `ACTIONS`: each action and the roles that have it. "
+        "A member whose role lacks a route's action gets 403; another tenant's object is not found (404) whatever "
+        "the role.",
+        "",
+        *_role_table(),
+        "",
+        "## Whose account",
+        "",
+        "On top of the table, a write on one account also needs the account to be the member's "
+        "(`accounts.permissions.account_writable`): ops and admins write on every account; a manager on the "
+        "accounts of their team (the CSMs who report to them, and themselves) and on accounts without a CSM; a CSM "
+        "on the accounts they own, or on every account when the tenant sets `csms_edit_all_accounts` "
+        "(`Tenant.csms_edit_all_accounts`). Anyone else gets 403. The rule is applied with these actions "
+        f"(read from the code): {owned}. `tests/accounts/test_permission_matrix.py` checks it.",
+        "",
+        "Some pages apply finer rules of their own, listed under \"Also read in the view\" (the actions the view "
+        "and its helpers read besides its decorator's, to refuse a request or to decide which buttons to show): "
+        "for example a member sees their own timesheet, work and reports and only leads see the team's "
+        "(`?user=`), a CSM sees only their own commission statements (another's answers 404, like one that does "
+        "not exist), an API token is revoked by its owner or by ops, and a process document is edited by its "
+        "author or a lead.",
+        "",
+        "## Pages",
+        "",
+        "Every page of a workspace, from Django's URL resolver, with the action its `@tenant_page(...)` requires "
+        "(\"or\": any one of them).",
+        "",
+        *tenant_pages,
+        "",
+        "Outside a workspace no role applies: the login pages, the workspace picker (login required), the public "
+        "survey link (its single-use token authorises the answer) and the API schema and its docs.",
+        "",
+        *outside_pages,
+        "",
+        "## API",
+        "",
+        "Every operation of the OpenAPI schema (`/api/schema/`), with the action its viewset's `required_actions` "
+        "names for it (checked by `ActionPermission`). The bearer token decides the tenant and the member; writes "
+        "on one account follow the \"whose account\" rule above.",
+        "",
+        *_api_table(),
+        "",
+        *LOGIN_AND_SESSIONS,
+        "## Adding a route",
+        "",
+        "1. Name its action: `@tenant_page(\"<action>\")` on a page (`@tenant_page(\"a\", \"b\")` for either of two, "
+        "`writes=\"<action>\"` when changing needs another action than reading), `required_actions = {\"<drf "
+        "action>\": \"<action>\", ...}` with `permission_classes = [ActionPermission]` on a viewset. A new action "
+        "goes into `ACTIONS` with the roles that have it.",
+        "2. Run `python manage.py render_permissions` and commit `docs/permissions.md`.",
+        "3. Nothing else: the tests find the route in the resolver and the schema. They probe it as another "
+        "tenant's member (404, nothing shown, nothing changed) and as every role (allowed, or 403). A new URL "
+        "keyword, id parameter or id field fails the tests with a message saying where to name its model "
+        "(`tests/security/routes.py`); a route that cannot be probed goes into `NOT_PROBED` there, with the reason.",
+        "",
+    ]
+    return "\n".join(parts)
