@@ -181,6 +181,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 # A usage batch, survey answer, ticket or pulse rescored its account within this delay (debounced per tenant).
 HEALTH_REFRESH_DELAY_SECONDS = env.int("HEALTH_REFRESH_DELAY_SECONDS", default=30)
+# Usage rows (health_usagedaily, health_usagekey) older than this are deleted by the nightly job
+# health.usage_retention, which also drops monthly partitions wholly past it (health/partitions.py).
+USAGE_RETENTION_DAYS = env.int("USAGE_RETENTION_DAYS", default=400)
 # Days of health score history the demo computes (the tests use fewer to stay quick).
 DEMO_SCORE_HISTORY_DAYS = env.int("DEMO_SCORE_HISTORY_DAYS", default=180)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
