@@ -208,6 +208,9 @@ HEALTH_REFRESH_DELAY_SECONDS = env.int("HEALTH_REFRESH_DELAY_SECONDS", default=3
 # Pending marks older than the delay plus this were left by a refresh task that never ran (Redis was down):
 # the next signal schedules another one instead of waiting for the night.
 HEALTH_REFRESH_LOST_AFTER_SECONDS = env.int("HEALTH_REFRESH_LOST_AFTER_SECONDS", default=300)
+# Usage rows (health_usagedaily, health_usagekey) older than this are deleted by the nightly job
+# health.usage_retention, which also drops monthly partitions wholly past it (health/partitions.py).
+USAGE_RETENTION_DAYS = env.int("USAGE_RETENTION_DAYS", default=400)
 # Days of health score history the demo computes (the tests use fewer to stay quick).
 DEMO_SCORE_HISTORY_DAYS = env.int("DEMO_SCORE_HISTORY_DAYS", default=180)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -104,6 +105,8 @@ def usage_validate(events, *, tenant_id: int | None = None) -> tuple[dict, dict,
         tenant_id = current_tenant().pk
     by_external, by_id = _accounts_by_reference(events, tenant_id)
     latest = timezone.now() + FUTURE_SLACK
+    earliest = timezone.now() - timedelta(days=settings.USAGE_RETENTION_DAYS)
+    too_old = f"Older than the {settings.USAGE_RETENTION_DAYS}-day usage retention."
     zone = timezone.get_current_timezone()  # looked up once: per event it is a large share of the loop
     # Times sent in UTC (the usual 'Z' / '+00:00') fall on their own calendar day when the zone is UTC too.
     utc_days = str(zone) in ("UTC", "Etc/UTC")
@@ -151,6 +154,9 @@ def usage_validate(events, *, tenant_id: int | None = None) -> tuple[dict, dict,
             continue
         if occurred > latest:
             bad(index, "occurred_at", _IN_FUTURE)
+            continue
+        if occurred < earliest:  # the nightly retention would delete it again
+            bad(index, "occurred_at", too_old)
             continue
         name = get("event")
         if type(name) is not str or len(name) > 120 or "\x00" in name or not (name := name.strip()):

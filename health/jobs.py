@@ -1,11 +1,20 @@
+from django.conf import settings
 from django.db.models import Max
 
 from csplatform.jobs.registry import nightly_job
 
 from .alerts import alerts_update
 from .models import PendingRefresh
+from .partitions import usage_retention_enforce
 from .recompute import portfolio_rollup, scores_compute
 from .services import health_defaults_ensure, refresh_schedule
+
+
+@nightly_job("health.usage_retention", order=15)
+def enforce_usage_retention(*, tenant, day) -> int:
+    """Usage rows past USAGE_RETENTION_DAYS go (whole months by dropping their partition); next months' partitions
+    are created ahead."""
+    return usage_retention_enforce(tenant=tenant, day=day, retention_days=settings.USAGE_RETENTION_DAYS)
 
 
 @nightly_job("health.scores", order=20)

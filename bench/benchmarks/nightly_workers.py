@@ -82,17 +82,23 @@ def run(ctx: BenchContext) -> dict:
 def _pass(tenants, day, processes: int) -> float:
     queue = f"bench-{uuid.uuid4().hex[:8]}"
     worker = _start_worker(queue, processes)
-    eager, broker = celery_app.conf.task_always_eager, celery_app.conf.broker_url
-    celery_app.conf.task_always_eager, celery_app.conf.broker_url = False, REDIS_URL
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    # An explicit connection to Redis, not the app's pool: an earlier benchmark in the same process may have
+    # published through a pool bound to the in-memory broker (no REDIS_URL in its settings), and changing
+    # broker_url afterwards does not rebind that pool, so the tasks would never reach these workers.
+    connection_to_workers = celery_app.connection_for_write(REDIS_URL)
     try:
         started_at = _db_now()
         started = time.perf_counter()
         for tenant in tenants:
-            run_nightly_for_tenant.apply_async((tenant.pk, day.isoformat(), TRIGGER), queue=queue)
+            run_nightly_for_tenant.apply_async((tenant.pk, day.isoformat(), TRIGGER), queue=queue,
+                                               connection=connection_to_workers)
         _wait_for_every_job(tenants, day, started_at)
         return time.perf_counter() - started
     finally:
-        celery_app.conf.task_always_eager, celery_app.conf.broker_url = eager, broker
+        celery_app.conf.task_always_eager = eager
+        connection_to_workers.release()
         worker.terminate()
         worker.wait(timeout=60)
 

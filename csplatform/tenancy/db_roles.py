@@ -22,6 +22,8 @@ def runtime_role_grants_sql(role: str) -> list[str]:
     return [
         f"GRANT {ROW_PRIVILEGES} ON ALL TABLES IN SCHEMA public TO {quoted}",
         f"GRANT {SEQUENCE_PRIVILEGES} ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
+        # The SECURITY DEFINER functions the owner installs for it (health.partitions); PUBLIC has none of them.
+        f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {quoted}",
         # Tables the owner creates in later migrations get the same grants without another step.
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT {ROW_PRIVILEGES} ON TABLES TO {quoted}",
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT {SEQUENCE_PRIVILEGES} ON SEQUENCES TO {quoted}",

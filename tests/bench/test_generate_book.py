@@ -16,6 +16,7 @@ from bench.generator import params as book_params
 from bench.generator.params import account_split
 from bench.runner import BenchContext, render_markdown, result, results_merge, results_write
 from compensation.models import CompAssignment, CompStatement
+from csplatform import celery_app
 from csplatform.tenancy.context import tenant_context
 from csplatform.tenancy.models import Membership, Role, Tenant
 from health.models import HealthScore, SentimentPulse, SupportTicket, SurveyResponse, UsageDaily
@@ -265,13 +266,28 @@ def test_it_restates_30_days_of_health_history_on_the_largest_tenant():
         assert HealthScore.objects.count() == scores_before, "each run is rolled back"
 
 
+def _publishing_pool_reset():
+    celery_app.pool  # noqa: B018  (close() only drops the producer pool along with an open connection pool)
+    celery_app.close()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_it_times_the_nightly_run_through_one_and_two_celery_worker_processes(settings):
     if not settings.REDIS_URL:
         pytest.skip("needs Redis: set REDIS_URL or start Redis on 127.0.0.1:6379 (make test finds it)")
     ctx = book_context()
-
-    outcome = benchmarks()["nightly_workers"].run(ctx)
+    # As after the ingest benchmark in a `make bench` run without REDIS_URL: the app's publishing pool is bound
+    # to the in-memory broker. The passes must still reach their workers (they once waited forever here).
+    broker, eager = celery_app.conf.broker_url, celery_app.conf.task_always_eager
+    _publishing_pool_reset()
+    celery_app.conf.broker_url, celery_app.conf.task_always_eager = "memory://", False
+    celery_app.send_task("bench.nothing", queue="nowhere")
+    celery_app.conf.task_always_eager = eager
+    try:
+        outcome = benchmarks()["nightly_workers"].run(ctx)
+    finally:
+        celery_app.conf.broker_url = broker
+        _publishing_pool_reset()
 
     assert outcome["name"] == "nightly_workers" and outcome["unit"] == "x" and outcome["value"] > 0
     assert outcome["details"]["one process (s)"] and outcome["details"]["two processes (s)"]
