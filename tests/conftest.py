@@ -1,7 +1,11 @@
+from io import StringIO
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import connection
+from django.test import override_settings
 
 from csplatform import celery_app
 from csplatform.tenancy.models import Role
@@ -44,11 +48,34 @@ def _tasks_run_in_process():
     celery_app.conf.task_eager_propagates = True
 
 
+FAST_SETTINGS = {
+    "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+    # The demo's 180 days of health history take seconds per seeding; five weeks show the same behaviour.
+    "DEMO_SCORE_HISTORY_DAYS": 35,
+}
+DEMO_TEST_PASSWORD = "demo-pass-for-test"
+
+
 @pytest.fixture(autouse=True)
 def _fast_settings(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # The demo's 180 days of health history take seconds per seeding; five weeks show the same behaviour.
-    settings.DEMO_SCORE_HISTORY_DAYS = 35
+    for name, value in FAST_SETTINGS.items():
+        setattr(settings, name, value)
+
+
+@pytest.fixture(scope="module")
+def demo_tenants(django_db_setup, django_db_blocker):
+    """The demo tenants as `manage.py seed_demo` leaves them, seeded once per test module.
+
+    Seeding takes some 15 s, so a module's tests share one committed seeding; each test still runs in its own
+    rolled-back transaction (use it with `db`). The module's end flushes the database, so the next module starts
+    empty as every other test expects.
+    """
+    with django_db_blocker.unblock(), override_settings(DEMO_PASSWORD=DEMO_TEST_PASSWORD, **FAST_SETTINGS):
+        try:
+            call_command("seed_demo", stdout=StringIO())
+            yield
+        finally:
+            call_command("flush", interactive=False, verbosity=0)
 
 
 @pytest.fixture(autouse=True)

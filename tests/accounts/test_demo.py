@@ -28,10 +28,8 @@ def _counts() -> dict[str, dict[str, int]]:
 
 
 @pytest.fixture
-def seeded(db, settings):
+def seeded(demo_tenants, db):
     """The demo tenants after one seed_demo run; returns their counts."""
-    settings.DEMO_PASSWORD = "demo-pass-for-test"
-    call_command("seed_demo", stdout=StringIO())
     return _counts()
 
 

@@ -14,9 +14,7 @@ from renewals.periods import month_start
 
 
 @pytest.fixture
-def seeded(db, settings):
-    settings.DEMO_PASSWORD = "demo-pass-for-test"
-    call_command("seed_demo", stdout=StringIO())
+def seeded(demo_tenants, db):
     return {t.slug: t for t in Tenant.objects.all()}
 
 

@@ -42,9 +42,7 @@ def _counts():
 
 
 @pytest.fixture
-def seeded(db, settings):
-    settings.DEMO_PASSWORD = "demo-pass-for-test"
-    call_command("seed_demo", stdout=StringIO())
+def seeded(demo_tenants, db):
     return _counts()
 
 

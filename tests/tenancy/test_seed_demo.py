@@ -22,9 +22,7 @@ def test_it_seeds_two_tenants_with_every_role_and_can_run_again(db, settings):
     assert Membership.objects.filter(user__email="consultant@example.com").count() == 2
 
 
-def test_demo_users_can_log_in(client, db, settings):
-    settings.DEMO_PASSWORD = "demo-pass-for-test"
-    call_command("seed_demo", stdout=StringIO())
+def test_demo_users_can_log_in(client, demo_tenants, db):
     # Through the login page: django-axes checks every password login, and it needs the request.
     response = client.post("/login/", {"username": "csm1@acme.example", "password": "demo-pass-for-test"})
     assert response.status_code == 302
