@@ -34,16 +34,20 @@ def open_and_close_alerts(*, tenant, day) -> int:
 @nightly_job("health.refresh", order=26)
 def refresh_pending(*, tenant, day) -> int:
     """Rescores the accounts whose signals changed (queued by services.refresh_soon), then their alerts.
-    Also in the nightly set, where it drains whatever a lost task left behind."""
-    upto = PendingRefresh.objects.aggregate(last=Max("queued_at"))["last"]
+    Also in the nightly set, where it drains whatever a lost task left behind.
+
+    The marks are only read until the very end: deleting them first would hold their row locks for the whole
+    recompute, and every usage batch marking one of those accounts would wait for it. A mark touched after the
+    start survives the final delete (PostgreSQL rechecks the condition on a row updated meanwhile) and is
+    rescored by the next run."""
+    upto = PendingRefresh.objects.aggregate(last=Max("touched_at"))["last"]
     if upto is None:
         return 0
-    pending = PendingRefresh.objects.filter(queued_at__lte=upto)
-    account_ids = sorted(pending.values_list("account_id", flat=True))
-    pending.delete()
+    account_ids = sorted(PendingRefresh.objects.filter(touched_at__lte=upto).values_list("account_id", flat=True))
     rows = scores_compute(tenant=tenant, day=day, account_ids=account_ids)
     portfolio_rollup(tenant=tenant, day=day)
     alerts_update(tenant=tenant, day=day, account_ids=account_ids)
-    if PendingRefresh.objects.exists():  # marks that arrived while this ran
+    PendingRefresh.objects.filter(touched_at__lte=upto).delete()
+    if PendingRefresh.objects.exists():  # marks that arrived or were touched while this ran
         refresh_schedule(tenant=tenant)
     return rows

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from csplatform.tenancy.models import TenantOwnedModel
 
@@ -380,10 +381,16 @@ class HealthAlert(TenantOwnedModel):
 
 
 class PendingRefresh(TenantOwnedModel):
-    """Accounts whose signals changed since their score for today was computed (drained by health.refresh)."""
+    """Accounts whose signals changed since their score for today was computed (drained by health.refresh).
+
+    `queued_at` is when the account was first marked (a mark much older than the refresh delay means the run was
+    lost); `touched_at` is its latest signal. health.refresh deletes only the marks not touched since it started,
+    so it never locks a mark while it computes and a signal that arrives meanwhile is rescored by the next run.
+    """
 
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
     queued_at = models.DateTimeField()
+    touched_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "account"], name="pendingrefresh_unique")]

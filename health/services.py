@@ -123,17 +123,18 @@ def refresh_soon(*, tenant, account_ids) -> None:
         with connection.cursor() as cursor:
             cursor.execute(
                 """WITH marked AS (
-                     INSERT INTO health_pendingrefresh (tenant_id, account_id, queued_at)
-                     SELECT %(tenant)s, a, %(now)s FROM unnest(%(ids)s::bigint[]) AS a ORDER BY a
-                     ON CONFLICT (tenant_id, account_id) DO NOTHING
+                     INSERT INTO health_pendingrefresh (tenant_id, account_id, queued_at, touched_at)
+                     SELECT %(tenant)s, a, %(now)s, %(now)s FROM unnest(%(ids)s::bigint[]) AS a ORDER BY a
+                     ON CONFLICT (tenant_id, account_id) DO UPDATE SET touched_at = EXCLUDED.touched_at
                    )
                    SELECT MIN(queued_at) FROM health_pendingrefresh WHERE tenant_id = %(tenant)s""",
                 {"tenant": tenant.pk, "now": now, "ids": pg_array(sorted(ids))})
             oldest_mark = cursor.fetchone()[0]
     else:
         oldest_mark = PendingRefresh.objects.order_by("queued_at").values_list("queued_at", flat=True).first()
-        PendingRefresh.objects.bulk_create([PendingRefresh(account_id=i, queued_at=now) for i in sorted(ids)],
-                                           ignore_conflicts=True)
+        PendingRefresh.objects.bulk_create(
+            [PendingRefresh(account_id=i, queued_at=now, touched_at=now) for i in sorted(ids)],
+            update_conflicts=True, unique_fields=["tenant", "account"], update_fields=["touched_at"])
     lost_before = now - timedelta(
         seconds=settings.HEALTH_REFRESH_DELAY_SECONDS + settings.HEALTH_REFRESH_LOST_AFTER_SECONDS)
     if oldest_mark is None or oldest_mark < lost_before:

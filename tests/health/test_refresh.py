@@ -146,3 +146,59 @@ def test_it_refuses_an_unknown_tenant_or_day_count(tenant_a):
         call_command("health_backfill", "--tenant", "nope", "--days", "3")
     with pytest.raises(CommandError, match="--days"):
         call_command("health_backfill", "--tenant", "alpha", "--days", "0")
+
+
+@pytest.mark.postgres
+def test_it_lets_usage_batches_mark_accounts_while_a_refresh_runs_and_rescores_them_next_time(
+        transactional_db, tenant_a, account, bystander, monkeypatch):
+    """The refresh only reads the marks until it commits: a batch arriving mid-run neither waits for it (a 2 s
+    lock timeout would fail the batch) nor loses its mark."""
+    import threading
+
+    from django.db import connection
+
+    from csplatform.jobs.services import job_run
+    from health import jobs
+    from health.services import refresh_soon
+
+    use_measures(tenant_a, (K.USAGE_EVENTS, 1, 0, 10))
+    with tenant_context(tenant_a):  # a mark whose refresh is due (refresh_soon would run it at once here)
+        PendingRefresh.objects.create(account=account, queued_at=timezone.now())
+    batch_mid_run = []
+
+    def another_batch_arrives():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '2s'")
+            with tenant_context(tenant_a):
+                refresh_soon(tenant=tenant_a, account_ids=[account.pk, bystander.pk])
+            batch_mid_run.append("marked")
+        except Exception as error:  # noqa: BLE001 - the assertion below shows it
+            batch_mid_run.append(repr(error))
+        finally:
+            connection.close()
+
+    compute = jobs.scores_compute
+
+    def compute_while_a_batch_arrives(**kwargs):
+        rows = compute(**kwargs)
+        if not batch_mid_run:  # the first run only; the follow-up it schedules runs in-process here
+            thread = threading.Thread(target=another_batch_arrives)
+            thread.start()
+            thread.join(timeout=15)
+        return rows
+
+    scheduled = []
+    monkeypatch.setattr(jobs, "scores_compute", compute_while_a_batch_arrives)
+    monkeypatch.setattr(jobs, "refresh_schedule", lambda *, tenant: scheduled.append(tenant.slug))
+    outcome = job_run(job_name="health.refresh", tenant=tenant_a, day=TODAY, trigger="signal")
+
+    assert batch_mid_run == ["marked"]
+    assert outcome.status == "succeeded" and outcome.rows == 1
+    # Both marks were touched after the run began: they survive it, and it schedules the next run, which has them.
+    with tenant_context(tenant_a):
+        assert sorted(PendingRefresh.objects.values_list("account_id", flat=True)) == sorted([account.pk, bystander.pk])
+    assert scheduled == ["alpha"]
+    outcome = job_run(job_name="health.refresh", tenant=tenant_a, day=TODAY, trigger="signal")
+    assert outcome.status == "succeeded" and outcome.rows == 2
+    assert count(PendingRefresh, tenant_a) == 0 and scheduled == ["alpha"]
