@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test chromium worker beat migrate seed lint clean bench load chaos fuzz
+.PHONY: install run test chromium worker beat migrate seed lint clean bench load chaos fuzz screenshots
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml
 
 # Front-end libraries come from npm (package.json) and are served by the app from static/vendor. The source map
 # goes along: the script names it, and collectstatic (DEBUG off) refuses a reference to a missing file.
+# axe-core, a devDependency the same `npm ci` installs, stays in node_modules: only the accessibility browser test
+# (tests/browser/test_accessibility.py) reads it, and the app never serves it.
 VENDOR := static/vendor/chart.umd.js
 $(VENDOR) $(VENDOR).map: package.json package-lock.json
 	@command -v npm >/dev/null || { \
@@ -115,6 +117,10 @@ fuzz: install
 	  echo "make fuzz needs PostgreSQL on 127.0.0.1:5432 (see scripts/pg_bootstrap.py)"; exit 1; }; \
 	DATABASE_URL="$$url" TEST_DATABASE_NAME=test_csplatform_fuzz FUZZ_FULL=1 FUZZ_EXAMPLES='$(FUZZ_EXAMPLES)' \
 	  FUZZ_PATH='$(FUZZ_PATH)' bash scripts/test.sh tests/security/test_fuzz_api.py -q -p no:cacheprovider
+
+# The README's tour: the day-in-the-life browser tests on the demo tenants, saving their pictures to docs/screenshots.
+screenshots: install chromium
+	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots bash scripts/test.sh tests/browser/test_day_in_the_life.py -q -p no:cacheprovider
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -7,6 +7,12 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from csplatform.notifications.models import Notification
+from csplatform.notifications.paths import tenant_path
+from csplatform.notifications.services import notification_send
+from csplatform.tenancy.context import current_tenant
+from csplatform.tenancy.models import Membership
+
 from .models import (
     DEFAULT_SEGMENTS,
     DEFAULT_STAGES,
@@ -113,7 +119,26 @@ def escalation_open(
     escalation.full_clean(exclude=["tenant", "owner", "escalated_to"])
     escalation.save()
     EscalationEvent.objects.create(escalation=escalation, at=now, by=by, from_status="", to_status=escalation.status)
+    _escalation_notify(escalation=escalation, by=by, key="opened",
+                       title=f"Escalation at {account.name}: {escalation.title}",
+                       body=f"{escalation.get_severity_display()} severity, opened by {by}.")
     return escalation
+
+
+def _escalation_notify(*, escalation: Escalation, by, key: str, title: str, body: str) -> None:
+    """The account's CSM, the CSM's manager, whoever it was escalated to and its owner hear of it in the bell;
+    never the person who did it. Two queries (the account's CSM's manager, the insert)."""
+    account = escalation.account
+    manager_id = None
+    if account.csm_id:
+        manager_id = (Membership.objects.filter(tenant_id=account.tenant_id, user_id=account.csm_id)
+                      .values_list("manager_id", flat=True).first())
+    notification_send(
+        tenant=current_tenant(), recipients=[account.csm_id, manager_id, escalation.escalated_to_id,
+                                             escalation.owner_id],
+        kind=Notification.Kind.ESCALATION, title=title, body=body, actor=by,
+        url=tenant_path("accounts:escalation", escalation_id=escalation.pk),
+        source_key=f"escalation:{escalation.pk}:{key}")
 
 
 class StaleEscalation(Exception):
@@ -135,10 +160,13 @@ def escalation_move(*, escalation: Escalation, by, to_status: str, note: str = "
     # Compare-and-set on the status the user saw, so two people moving it at once cannot both win.
     if Escalation.objects.filter(pk=escalation.pk, status=escalation.status).update(**fields) != 1:
         raise StaleEscalation("This escalation was changed meanwhile; reload it.")
-    EscalationEvent.objects.create(
+    event = EscalationEvent.objects.create(
         escalation=escalation, at=now, by=by, from_status=escalation.status, to_status=to_status, note=note
     )
     escalation.refresh_from_db()
+    _escalation_notify(escalation=escalation, by=by, key=f"event:{event.pk}",
+                       title=f"Escalation at {escalation.account.name} now {escalation.get_status_display()}",
+                       body=f"{escalation.title}, moved by {by}." + (f" {note}" if note else ""))
     return escalation
 
 

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "axes",
     "csplatform.tenancy",
     "csplatform.jobs",
+    "csplatform.notifications",
     "accounts",
     "success_plans",
     "health",
@@ -53,6 +54,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Pages render and read date-times in the signed-in user's zone; the API and jobs stay in UTC.
+    "csplatform.tenancy.timezones.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -77,8 +80,13 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csplatform.tenancy.context_processors.tenancy",
+                "csplatform.notifications.context_processors.bell",
             ],
-            "builtins": ["csplatform.tenancy.templatetags.tenant_urls"],
+            "builtins": [
+                "csplatform.tenancy.templatetags.tenant_urls",
+                "csplatform.tenancy.templatetags.formatting",  # |money, |amount
+                "csplatform.tenancy.templatetags.navigation",  # {% main_navigation %}
+            ],
         },
     }
 ]
@@ -130,6 +138,8 @@ STORAGES = {
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="csplatform@localhost")
+# Where users reach the product: emails sent without a request (digests) link to it.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # --- API ---------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -219,6 +229,11 @@ CELERY_BEAT_SCHEDULE = {
     "nightly": {
         "task": "csplatform.jobs.tasks.nightly_fan_out",
         "schedule": crontab(hour=env.int("NIGHTLY_HOUR_UTC", default=2), minute=0),
+    },
+    # Hourly: each member's digest goes at 07:xx their local time (csplatform/notifications/digests.py).
+    "digests": {
+        "task": "csplatform.notifications.tasks.digests_fan_out",
+        "schedule": crontab(minute=env.int("DIGEST_MINUTE", default=5)),
     },
 }
 

@@ -17,6 +17,8 @@ router.register("job-runs", JobRunViewSet, basename="jobrun")
 # Every page of a tenant lives under /t/<slug>/; TenantPathMiddleware resolves the slug.
 tenant_patterns = [
     path("", tenancy_views.tenant_home, name="tenant_home"),
+    path("members/", tenancy_views.tenant_members, name="tenant_members"),
+    path("", include("insights.urls.home")),  # the executive headlines and the ops home (tenant_home sends there)
     path("ops/jobs/", include("csplatform.jobs.urls")),
     path("import/", include("accounts.importing.urls")),
     path("accounts/", include("accounts.urls")),
@@ -34,7 +36,9 @@ tenant_patterns = [
     path("targets/", include("insights.urls.targets")),
     path("coverage/", include("insights.urls.coverage")),
     path("team/", include("insights.urls.team")),
+    path("search/", include("insights.urls.search")),
     path("", include("csplatform.security.urls")),
+    path("", include("csplatform.notifications.urls")),  # /notifications/, /settings/me/
 ]
 
 api_v1 = [

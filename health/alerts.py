@@ -1,13 +1,17 @@
 """At-risk episodes: an account that turns red, or whose score falls `drop_alert_points` within
-`drop_alert_days`, opens one episode (HealthAlert) and one risk-recovery task for its CSM. The episode
-closes when the account is neither red nor fallen; a later fall opens a new one."""
+`drop_alert_days`, opens one episode (HealthAlert), one risk-recovery task for its CSM and a notification in
+the CSM's bell. The episode closes when the account is neither red nor fallen; a later fall opens a new one."""
 
 from datetime import date, timedelta
 
 from django.db import connection
-from django.db.models import F
+from django.db.models import CharField, F, Value
+from django.db.models.functions import Cast, Concat
 
 from accounts.models import Account
+from csplatform.notifications.models import Notification
+from csplatform.notifications.paths import tenant_path_around
+from csplatform.notifications.services import notifications_insert
 from csplatform.tenancy.models import Tenant
 from success_plans.services import recovery_tasks_open
 
@@ -107,7 +111,20 @@ def _explain_and_open_tasks(*, day: date, before: date, drop_days: int, red_belo
     for alert, task in zip(new, created, strict=True):
         alert.task = task
     HealthAlert.objects.bulk_update(new, ["fallen", "task"])
+    _notify_csms(alert_ids=[alert.pk for alert in new])
     return len(new)
+
+
+def _notify_csms(*, alert_ids) -> int:
+    """Tells each new episode's CSM, in the bell, once per episode (one INSERT ... SELECT; a rerun adds nothing).
+    The recovery task it opened is named in the notification rather than announced separately."""
+    before, after = tenant_path_around("accounts:detail", "account_id")
+    rows = HealthAlert.objects.filter(pk__in=alert_ids).annotate(
+        n_recipient=F("account__csm_id"), n_title=Concat(Value("At risk: "), "account__name"),
+        n_body=Concat("task__title", Value(". A recovery task is on your list.")),
+        n_url=Concat(Value(before), Cast("account_id", CharField()), Value(after)),
+        n_source=Concat(Value("healthalert:"), Cast("id", CharField())))
+    return notifications_insert(kind=Notification.Kind.HEALTH_ALERT, rows=rows)
 
 
 def at_risk_accounts():

@@ -5,4 +5,5 @@ class HealthConfig(AppConfig):
     name = "health"
 
     def ready(self):
-        from . import panels, signals  # noqa: F401  (panels registers the Account 360 health section)
+        # panels registers the Account 360 health section, mywork the My work section
+        from . import mywork, panels, signals  # noqa: F401

@@ -8,6 +8,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from csplatform.tenancy.timezones import business_day
+
 from .models import HealthAlert, HealthScore, HealthSettings, Measure, SentimentPulse, SurveyInvite, SurveyResponse
 
 PROMOTER_FROM = 9
@@ -29,7 +31,7 @@ def score_latest(*, account) -> HealthScore | None:
 
 def score_history(*, account, days: int = 180, today: date | None = None) -> list[tuple[date, Decimal | None, str]]:
     """(day, score, band) of the last `days` days, oldest first; days never computed are absent."""
-    today = today or timezone.localdate()
+    today = today or business_day()  # scores are dated by the jobs' day
     return list(
         HealthScore.objects.filter(account=account, day__gt=today - timedelta(days=days), day__lte=today)
         .order_by("day")

@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import Account, Contact
 from csplatform.db import pg_array
 from csplatform.tenancy.context import current_tenant
+from csplatform.tenancy.timezones import business_day
 
 from .models import (
     HealthSettings,
@@ -145,7 +146,7 @@ def refresh_schedule(*, tenant) -> None:
     from csplatform.jobs.queue import publish_on_commit
     from csplatform.jobs.tasks import run_job_for_tenant
 
-    day = timezone.localdate().isoformat()
+    day = business_day().isoformat()  # the jobs' day, not the user's (a page may have activated their zone)
     publish_on_commit(run_job_for_tenant, ("health.refresh", tenant.pk, day, "signal"),
                       countdown=settings.HEALTH_REFRESH_DELAY_SECONDS)
 

@@ -5,4 +5,5 @@ class RenewalsConfig(AppConfig):
     name = "renewals"
 
     def ready(self):
-        from . import panels, signals  # noqa: F401  (panels registers the Account 360 renewals section)
+        # panels registers the Account 360 renewals section, mywork the My work section
+        from . import mywork, panels, signals  # noqa: F401

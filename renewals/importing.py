@@ -14,10 +14,11 @@ from decimal import Decimal
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DatabaseError, transaction
+from django.utils import timezone
 
 from accounts.importing.files import Table
 from accounts.importing.mapping import ImportColumn, MappingIncomplete, mapping_missing
-from accounts.importing.services import ImportReport, RowError, RowOutcome
+from accounts.importing.services import ImportReport, RowError, RowOutcome, import_record
 from accounts.importing.widgets import ChoiceWidget, DateWidget, MoneyWidget, YesNoWidget, cell_text
 from accounts.models import Account
 
@@ -96,15 +97,16 @@ def contracts_preview(*, table: Table, mapping: dict[str, str]) -> ImportReport:
 def contracts_commit(*, table: Table, mapping: dict[str, str]) -> ImportReport:
     """Writes every contract, or nothing when any row has an error (`committed` says which)."""
     report = ImportReport(kind=KIND)
+    started_at = timezone.now()
     try:
         with transaction.atomic():
             _run(report=report, table=table, mapping=mapping)
             if report.errors:
                 raise _RollBack
     except _RollBack:
-        return report
+        return import_record(report=report, started_at=started_at)
     report.committed = True
-    return report
+    return import_record(report=report, started_at=started_at)
 
 
 def _run(*, report: ImportReport, table: Table, mapping: dict[str, str]) -> None:

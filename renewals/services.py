@@ -10,6 +10,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from csplatform.tenancy.context import current_tenant
+from csplatform.tenancy.timezones import business_day
 
 from .arr import accounts_arr_refresh
 from .models import (
@@ -99,7 +100,7 @@ def contract_save(*, account, lines: list[dict], contract: Contract | None = Non
     # An open renewal follows its contract's amount until someone forecasts otherwise.
     RenewalOpportunity.objects.filter(contract=contract).exclude(stage=RenewalOpportunity.Stage.CLOSED).update(
         current_arr=contract.arr, close_date=contract.end_date)
-    accounts_arr_refresh(on=timezone.localdate(), account_ids=[account.pk])
+    accounts_arr_refresh(on=business_day(), account_ids=[account.pk])
     return contract
 
 
@@ -272,7 +273,7 @@ def forecast_refresh_soon(*, tenant) -> bool:
     from .forecast import JOB_NAME
     from .models import ForecastLine
 
-    today = timezone.localdate()
+    today = business_day()  # the forecast job's day, whatever zone the request activated
     if not ForecastLine.objects.filter(day=today).exists():
         return False
     publish_on_commit(run_job_for_tenant, (JOB_NAME, tenant.pk, today.isoformat(), "reassign"))

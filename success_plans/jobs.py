@@ -3,6 +3,7 @@ from csplatform.jobs.registry import nightly_job
 
 from .models import Task
 from .playbooks import playbooks_apply_on_stage_entries
+from .services import overdue_tasks_notify
 
 
 @nightly_job("success_plans.stage_playbooks", order=10)
@@ -13,3 +14,9 @@ def apply_stage_playbooks(*, tenant, day) -> int:
     stage_entries_record()
     playbooks_apply_on_stage_entries(tenant=tenant)
     return Task.objects.filter(source=Task.Source.PLAYBOOK).count() - before
+
+
+@nightly_job("success_plans.overdue_notices", order=27)
+def notify_overdue_tasks(*, tenant, day) -> int:
+    """A notification to each owner of an open task that fell due before `day`, once per task."""
+    return overdue_tasks_notify(day=day)

@@ -6,6 +6,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import Playbook, PlaybookRun, Task
+from .services import playbook_tasks_notify
 
 
 def _due_date_sql(param: str) -> str:
@@ -60,7 +61,10 @@ def playbooks_apply_on_stage_entries(*, tenant, account_ids=None) -> int:
             """,
             params,
         )
-        return cursor.rowcount
+        created = cursor.rowcount
+    if created:  # each CSM hears once per run, not once per step
+        playbook_tasks_notify(created_at=now)
+    return created
 
 
 @transaction.atomic
@@ -75,4 +79,5 @@ def playbook_apply(*, playbook: Playbook, account, by) -> PlaybookRun:
              source=Task.Source.PLAYBOOK, playbook_run=run)
         for step in playbook.steps.all()
     ])
+    playbook_tasks_notify(run_ids=[run.pk], by=by)
     return run

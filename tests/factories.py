@@ -183,3 +183,19 @@ class SurveyResponseFactory(TenantOwnedFactory):
     score = 9
     source = "api"
     responded_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+
+
+# --- notifications and digests (issue 10) ------------------------------------------------------------------------
+
+
+class NotificationFactory(TenantOwnedFactory):
+    class Meta:
+        model = "notifications.Notification"
+
+    recipient = factory.SubFactory(UserFactory)
+    kind = "task_assigned"
+    title = factory.Sequence(lambda n: f"New task: follow-up {n}")
+    body = "Initech"
+    url = "accounts/"
+    source_key = factory.Sequence(lambda n: f"test:{n}")
+    created_at = factory.LazyFunction(timezone.now)

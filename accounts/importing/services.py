@@ -10,8 +10,10 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import transaction
 from django.db.models import Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
 
 from accounts.models import Account, Activity, ActivityContact, Contact
+from csplatform.jobs.imports import import_run_record
 
 from .base import ID_CHUNK
 from .files import Table
@@ -68,6 +70,7 @@ class _RollBack(Exception):
 
 def import_commit(*, kind: str, table: Table, mapping: dict[str, str]) -> ImportReport:
     """Writes every row, or nothing when any row has an error (`committed` says which)."""
+    started_at = timezone.now()
     try:
         with transaction.atomic():
             report, written = _run(kind=kind, table=table, mapping=mapping, dry_run=False)
@@ -76,8 +79,15 @@ def import_commit(*, kind: str, table: Table, mapping: dict[str, str]) -> Import
             if kind == "activities":
                 activities_touch(activity_ids=written)
     except _RollBack as rollback:
-        return rollback.report
+        return import_record(report=rollback.report, started_at=started_at)
     report.committed = True
+    return import_record(report=report, started_at=started_at)
+
+
+def import_record(*, report: ImportReport, started_at) -> ImportReport:
+    """Leaves a run on the jobs page (and the ops home) for each commit attempt, refused ones included."""
+    import_run_record(kind=report.kind, started_at=started_at, committed=report.committed,
+                      written=report.created + report.updated, rows_with_errors=report.rows_with_errors)
     return report
 
 

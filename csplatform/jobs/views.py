@@ -2,11 +2,11 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from csplatform import celery_app
 from csplatform.tenancy.pages import tenant_page
+from csplatform.tenancy.timezones import business_day
 
 from . import selectors, services
 from .models import JobRun
@@ -47,6 +47,6 @@ def run_nightly_now(request):
         messages.error(request, "The job queue (Redis) is not answering, so nothing was queued. Try again in a few "
                                 "minutes; tonight's run happens anyway once it is back.")
         return redirect("jobs:runs", tenant_slug=request.tenant.slug)
-    services.nightly_enqueue(day=timezone.localdate(), tenant_ids=[request.tenant.pk], trigger="manual")
+    services.nightly_enqueue(day=business_day(), tenant_ids=[request.tenant.pk], trigger="manual")
     messages.success(request, "Nightly jobs queued for today; refresh to follow their progress.")
     return redirect("jobs:runs", tenant_slug=request.tenant.slug)

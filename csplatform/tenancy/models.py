@@ -97,6 +97,11 @@ class Membership(models.Model):
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         help_text="The user's manager in this tenant (who reviews their book and statements).",
     )
+    # Email digests (csplatform.notifications.digests): on unless the member switches them off in My settings. The
+    # database default too, for rows written in SQL (the benchmark book, imports).
+    daily_digest = models.BooleanField(default=True, db_default=True, help_text="Email me what is due each morning.")
+    weekly_digest = models.BooleanField(default=True, db_default=True,
+                                        help_text="Email me my team's week each Monday morning.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
+from .models import Role
 from .pages import tenant_page
 from .selectors import memberships_for_user, team_members
 
@@ -14,7 +15,24 @@ def pick_tenant(request):
     return render(request, "tenancy/pick.html", {"memberships": memberships})
 
 
+# Where each role starts its day. URL names, not imports: the pages live in apps above tenancy.
+ROLE_HOMES = {
+    Role.CSM: "plans:my_work",
+    Role.MANAGER: "health:portfolio",
+    Role.EXECUTIVE: "homes:executive",
+    Role.OPS: "homes:ops",
+    Role.ADMIN: "homes:ops",
+}
+
+
 @tenant_page("tenant.view")
 def tenant_home(request):
+    """The workspace's front door: each role lands on the page it works from (the nav leads everywhere else)."""
+    name = ROLE_HOMES.get(request.membership.role, "tenant_members")
+    return redirect(name, tenant_slug=request.tenant.slug)
+
+
+@tenant_page("tenant.view")
+def tenant_members(request):
     members = list(team_members(tenant=request.tenant))
     return render(request, "tenancy/home.html", {"members": members})

@@ -16,6 +16,7 @@ from accounts.services import accounts_csm_set
 from csplatform.tenancy.context import tenant_context
 from csplatform.tenancy.models import Membership, Role
 from csplatform.tenancy.permissions import role_can
+from csplatform.tenancy.timezones import business_day
 from health.models import PortfolioHealthDaily
 from health.services import refresh_soon
 from renewals.services import forecast_refresh_soon, open_opportunities_follow_csm
@@ -147,7 +148,7 @@ def accounts_reassign(*, tenant, account_ids, to_user, by, note: str = "") -> di
             AccountAssignment(account_id=a["id"], from_user_id=a["csm_id"], to_user=to_user, at=now, by=by,
                               tasks_moved=tasks.get(a["id"], 0), note=note)
             for a in moving])
-        if PortfolioHealthDaily.objects.filter(day=timezone.localdate()).exists():
+        if PortfolioHealthDaily.objects.filter(day=business_day()).exists():
             # Today's band counts per CSM are rewritten by the debounced health.refresh run (which rescores these
             # accounts too). Before tonight's first run there are none for today to correct.
             refresh_soon(tenant=tenant, account_ids=ids)

@@ -1,10 +1,11 @@
 // Health trend charts: <canvas data-health-chart="ID"> is drawn from <script type="application/json" id="ID">
-// ({labels, scores, bands, band_labels, green_from, yellow_from, colours}). Colour is never the only cue: the
-// band zones carry their names, each band has its own point shape, and the tooltip says the band in words.
+// ({labels, scores, bands, band_labels, green_from, yellow_from}). Colour is never the only cue: the band zones
+// carry their names, each band has its own point shape, and the tooltip says the band in words. Band colours and
+// shapes come from static/js/charts.js (loaded before this file).
 (function () {
   "use strict";
   if (window.healthCharts) return; // loaded again by a page that includes the panel twice
-  var SHAPES = { green: "circle", yellow: "triangle", red: "rectRot", none: "crossRot" };
+  var C = window.CSCharts;
 
   function zones(data) {
     return [
@@ -24,11 +25,11 @@
       options.zones.forEach(function (zone) {
         var top = y.getPixelForValue(zone.to), bottom = y.getPixelForValue(zone.from);
         ctx.globalAlpha = 0.08;
-        ctx.fillStyle = options.colours[zone.band];
+        ctx.fillStyle = C.bandColour(zone.band);
         ctx.fillRect(area.left, top, area.right - area.left, bottom - top);
         ctx.globalAlpha = 1;
-        ctx.fillStyle = options.colours[zone.band];
-        ctx.font = "600 11px system-ui, sans-serif";
+        ctx.fillStyle = C.bandColour(zone.band);
+        ctx.font = "600 11px " + window.Chart.defaults.font.family;
         ctx.textAlign = "right";
         ctx.textBaseline = "top";
         ctx.fillText(zone.text, area.right - 4, top + 3);
@@ -37,70 +38,58 @@
     },
   };
 
+  function summary(data) {
+    var last = null, low = null, high = null;
+    data.scores.forEach(function (score, i) {
+      if (score === null || score === undefined) return;
+      var point = { score: score, day: data.labels[i], band: data.band_labels[i] };
+      last = point;
+      if (!low || score < low.score) low = point;
+      if (!high || score > high.score) high = point;
+    });
+    if (!last) return "No scores in this period.";
+    return "Latest " + C.number(last.score) + " (" + last.band + ") on " + last.day + "; lowest " +
+      C.number(low.score) + " on " + low.day + ", highest " + C.number(high.score) + " on " + high.day + ".";
+  }
+
   function draw(canvas) {
-    if (canvas.dataset.drawn || typeof window.Chart === "undefined") return;
-    var island = document.getElementById(canvas.dataset.healthChart);
-    if (!island) return;
-    var data = JSON.parse(island.textContent);
-    var colours = data.colours;
-    var pointColour = function (ctx) { return colours[data.bands[ctx.dataIndex]] || colours.none; };
-    canvas.dataset.drawn = "1";
-    new window.Chart(canvas, {
+    var data = C.readJson(canvas.dataset.healthChart);
+    if (!data) return;
+    var colourOf = function (i) { return C.bandColour(data.bands[i]); };
+    var opts = C.options({ min: 0, max: 100, valueTitle: "Health score (0-100)", indexTitle: "Day", legend: false,
+                           maxTicks: 8 });
+    opts.scales.y.ticks.stepSize = 20;
+    opts.plugins.healthBandZones = { zones: zones(data) };
+    opts.plugins.tooltip.callbacks.label = function (ctx) {
+      var value = ctx.parsed.y;
+      if (value === null || value === undefined) return "No data";
+      return "Score " + value.toFixed(0) + " (" + data.band_labels[ctx.dataIndex] + ")";
+    };
+    C.create(canvas, {
       type: "line",
       data: {
         labels: data.labels,
         datasets: [{
           label: "Health score",
           data: data.scores,
-          borderColor: "#57606a",
+          borderColor: C.theme().muted,
           borderWidth: 2,
           spanGaps: false,
           tension: 0.2,
           pointRadius: data.labels.length > 60 ? 2 : 4,
           pointHoverRadius: 6,
-          pointStyle: function (ctx) { return SHAPES[data.bands[ctx.dataIndex]] || "circle"; },
-          pointBackgroundColor: pointColour,
-          pointBorderColor: pointColour,
-          segment: { borderColor: function (ctx) { return colours[data.bands[ctx.p1DataIndex]] || "#57606a"; } },
+          pointStyle: function (ctx) { return C.bandPoint(data.bands[ctx.dataIndex]); },
+          pointBackgroundColor: function (ctx) { return colourOf(ctx.dataIndex); },
+          pointBorderColor: function (ctx) { return colourOf(ctx.dataIndex); },
+          segment: { borderColor: function (ctx) { return colourOf(ctx.p1DataIndex); } },
         }],
       },
-      options: {
-        responsive: true,
-        maintainAspectRatio: false,
-        animation: false,
-        interaction: { mode: "index", intersect: false },
-        scales: {
-          y: { min: 0, max: 100, title: { display: true, text: "Health score (0-100)" }, ticks: { stepSize: 20 } },
-          x: { title: { display: true, text: "Day" }, ticks: { maxTicksLimit: 8, autoSkip: true } },
-        },
-        plugins: {
-          legend: { display: false },
-          healthBandZones: { zones: zones(data), colours: colours },
-          tooltip: {
-            callbacks: {
-              label: function (ctx) {
-                var value = ctx.parsed.y;
-                if (value === null || value === undefined) return "No data";
-                return "Score " + value.toFixed(0) + " (" + data.band_labels[ctx.dataIndex] + ")";
-              },
-            },
-          },
-        },
-      },
+      options: opts,
       plugins: [bandZones],
-    });
+    }, summary(data));
   }
 
-  function drawAll(root) {
-    (root || document).querySelectorAll("canvas[data-health-chart]").forEach(draw);
-  }
-
-  window.healthCharts = { drawAll: drawAll };
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", function () { drawAll(document); });
-  } else {
-    drawAll(document);
-  }
-  // A panel swapped in by HTMX (after setting a pulse or sending a survey) brings a new canvas.
-  document.addEventListener("htmx:load", function (event) { drawAll(event.detail.elt); });
+  window.healthCharts = { draw: draw };
+  // Also draws the canvas of a panel HTMX swaps in (after setting a pulse or sending a survey).
+  C.register("canvas[data-health-chart]", draw);
 })();

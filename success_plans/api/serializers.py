@@ -244,7 +244,16 @@ class TaskSerializer(SavesSentFieldsOnly, serializers.ModelSerializer):
     def create(self, validated_data):
         if "owner" not in validated_data:
             validated_data["owner"] = self.context["request"].user
-        return super().create(validated_data)
+        task = super().create(validated_data)
+        services.task_assigned_notify(task=task, by=self.context["request"].user)
+        return task
+
+    def update(self, instance, validated_data):
+        owner_before = instance.owner_id
+        task = super().update(instance, validated_data)
+        if task.owner_id != owner_before:  # given to someone else: they hear of it
+            services.task_assigned_notify(task=task, by=self.context["request"].user)
+        return task
 
 
 # --- reviews and decisions -----------------------------------------------------------------------------

@@ -1,15 +1,19 @@
-"""My work: open tasks, goals needing an update, business reviews this month; a manager's team view.
+"""My work: activity logged this week against the usual, open tasks, goals needing an update, business reviews
+this month; the sections apps above register (at-risk accounts, renewals due, targets, monthly reports); a
+manager's team view.
 
 A fixed number of queries whatever the number of rows.
 """
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, Sum
 from django.shortcuts import render
 from django.utils import timezone
 
+from accounts.models import Activity
 from accounts.permissions import team_user_ids
 from csplatform.tenancy.models import Role, User
 from csplatform.tenancy.pages import tenant_page
@@ -22,6 +26,7 @@ from ..panels import decorate_goal, open_tasks
 
 STALE_AFTER_DAYS = 30
 LIST_ROWS = 50  # rows per list: a page a CSM reads on a Monday, not an export; the page says how many more
+PACE_WEEKS = 8  # "usual" = the weekly average of this many ISO weeks before the current one
 
 
 def _people(request):
@@ -65,6 +70,35 @@ def goals_needing_update(*, user_ids, today):
     )
 
 
+def _midnight(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def activity_pace(*, user_ids, today) -> dict:
+    """Activities these people logged this ISO week so far (count, minutes) against the weekly average of the
+    PACE_WEEKS weeks before: one query over the (tenant, logged_by, occurred_at) index."""
+    monday = today - timedelta(days=today.weekday())
+    this_week = Q(occurred_at__gte=_midnight(monday))
+    totals = Activity.objects.filter(
+        logged_by_id__in=list(user_ids), occurred_at__gte=_midnight(monday - timedelta(weeks=PACE_WEEKS)),
+        occurred_at__lt=_midnight(monday + timedelta(weeks=1)),
+    ).aggregate(count=Count("id", filter=this_week), minutes=Sum("minutes_spent", filter=this_week),
+                before=Count("id", filter=~this_week), before_minutes=Sum("minutes_spent", filter=~this_week))
+
+    def weekly(total) -> Decimal:
+        return (Decimal(total or 0) / PACE_WEEKS).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+    usual, usual_minutes = weekly(totals["before"]), weekly(totals["before_minutes"])
+    count, minutes = totals["count"], totals["minutes"] or 0
+    return {
+        "count": count, "minutes": minutes, "usual": usual, "usual_minutes": usual_minutes,
+        "monday": monday, "day_of_week": today.isoweekday(), "weeks": PACE_WEEKS,
+        "none_at_all": not count and not totals["before"],
+        # A week still running is compared with a whole usual week: "ahead" only once it already beats it.
+        "ahead": count > usual, "minutes_ahead": minutes > usual_minutes,
+    }
+
+
 @tenant_page("accounts.view")
 def my_work(request):
     today = timezone.localdate()
@@ -81,6 +115,9 @@ def my_work(request):
         overdue_by_csm = [{"person": p, "overdue": counts.get(p.pk, 0)} for p in people]
     tasks = open_tasks(owner_id__in=user_ids)
     goals = goals_needing_update(user_ids=user_ids, today=today)
+    # Ops, admins and executives looking at their own work carry no book and log little: no pace to compare.
+    own_only = user_ids == [request.user.pk]
+    logs_activity = not own_only or request.membership.role in (Role.CSM, Role.MANAGER)
     return render(request, "success_plans/mywork.html", {
         "tasks": list(tasks[:LIST_ROWS]),
         "tasks_total": tasks.count(),
@@ -96,4 +133,6 @@ def my_work(request):
         "can_see_team": role_can(request.membership.role, "mywork.team"),
         "stale_days": STALE_AFTER_DAYS,
         "sections": sections_for(request, user_ids, today),
+        "pace": activity_pace(user_ids=user_ids, today=today) if logs_activity else None,
+        "own_only": own_only,
     })

@@ -307,9 +307,7 @@ def task_create(request, account_id):
     form = TaskCreateForm(request.POST or None, account=account, tenant=request.tenant,
                           initial={"plan": plan.pk} if plan else None)
     if request.method == "POST" and form.is_valid():
-        task = Task(account=account, **form.cleaned_data)
-        task.full_clean(exclude=["tenant"])
-        task.save()
+        task = services.task_create(account=account, by=request.user, **form.cleaned_data)
         messages.success(request, "Task added.")
         return _back(request, _plan_url(request, task.plan) if task.plan else _account_url(request, account))
     return _form_page(request, form=form, title=f"Add a task at {account.name}", account=account, plan=plan,

@@ -14,9 +14,12 @@ as in production) and therefore `transactional_db`; mark them `@pytest.mark.brow
 
 import os
 import re
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
+from django.test import modify_settings, override_settings
 
 # Playwright's sync API keeps an asyncio event loop running in the main thread from start() to stop(),
 # i.e. for the rest of the session once a browser test ran. Django refuses ORM calls while a loop runs
@@ -35,7 +38,8 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 TIMEOUT_MS = 10_000
-SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+# `make screenshots` points this at docs/screenshots, whose pictures the README shows.
+SCREENSHOT_DIR = Path(os.environ.get("SCREENSHOT_DIR") or Path(__file__).resolve().parents[2] / "var" / "screenshots")
 
 _reports = pytest.StashKey[dict]()
 
@@ -96,11 +100,56 @@ def page(browser, request):
 
 @pytest.fixture
 def screenshot(page, request):
-    """`screenshot("after-login")` saves the page now, as var/screenshots/<test name>-after-login.png."""
+    """`screenshot("after-login")` saves the page now, as var/screenshots/<test name>-after-login.png;
+    `screenshot(name="csm-my-work")` as var/screenshots/csm-my-work.png (the README's tour uses such names)."""
 
-    def take(suffix: str = "") -> Path:
-        path = _screenshot_path(request.node, suffix)
-        page.screenshot(path=str(path), full_page=True)
+    def take(suffix: str = "", *, name: str = "", full_page: bool = True) -> Path:
+        if name:
+            SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+            path = SCREENSHOT_DIR / f"{name}.png"
+        else:
+            path = _screenshot_path(request.node, suffix)
+        page.screenshot(path=str(path), full_page=full_page)
         return path
 
     return take
+
+
+@pytest.fixture(scope="module")
+def demo_site(browser, django_db_setup, django_db_blocker):
+    """The demo tenants (`manage.py seed_demo`) served by a live server thread, shared by a module's tests.
+
+    Seeding takes some 15 s, so a module of day-in-the-life tests seeds once. The rows are committed (the
+    server thread has its own connection), tests see each other's writes in file order, and the module's end
+    flushes the database as `transactional_db` would. Mark the tests `django_db` (pytest-django creates the test
+    database only for tests that ask for one) and do not combine it with `live_server`.
+    """
+    from pytest_django.live_server_helper import LiveServer
+
+    from tests.conftest import DEMO_TEST_PASSWORD, FAST_SETTINGS
+
+    with django_db_blocker.unblock(), override_settings(DEMO_PASSWORD=DEMO_TEST_PASSWORD, **FAST_SETTINGS):
+        server = None
+        try:
+            call_command("seed_demo", stdout=StringIO())
+            server = LiveServer("localhost")
+            with modify_settings(ALLOWED_HOSTS={"append": "localhost"}):
+                yield DemoSite(url=server.url, password=DEMO_TEST_PASSWORD)
+        finally:
+            if server is not None:
+                server.stop()
+            call_command("flush", interactive=False, verbosity=0)
+
+
+class DemoSite:
+    def __init__(self, *, url: str, password: str):
+        self.url = url
+        self.password = password
+
+    def log_in(self, page, email: str) -> None:
+        """Logs in through the login page and waits for the role's home to load."""
+        page.goto(f"{self.url}/login/")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(self.password)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state()

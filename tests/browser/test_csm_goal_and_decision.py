@@ -25,7 +25,7 @@ def test_a_csm_adds_a_goal_updates_its_progress_and_records_a_decision(live_serv
     page.get_by_label("Email").fill("csm@browserco.test")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/t/browserco/")
+    page.wait_for_url(f"{live_server.url}/t/browserco/plans/my-work/")  # a CSM lands on My work
 
     page.goto(f"{live_server.url}/t/browserco/accounts/{account.pk}/")
     page.get_by_role("link", name="Initech FY plan").first.click()

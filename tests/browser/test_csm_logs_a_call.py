@@ -22,7 +22,7 @@ def test_a_csm_opens_an_account_logs_a_call_and_sees_it_on_the_timeline(live_ser
     page.get_by_label("Email").fill("csm@browserco.test")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/t/browserco/")
+    page.wait_for_url(f"{live_server.url}/t/browserco/plans/my-work/")  # a CSM lands on My work
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Accounts").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My accounts")
@@ -31,7 +31,7 @@ def test_a_csm_opens_an_account_logs_a_call_and_sees_it_on_the_timeline(live_ser
     expect(page.get_by_text("Nothing logged yet.")).to_be_visible()
 
     url_before = page.url
-    page.get_by_text("Log an activity").click()
+    page.get_by_text("Log an activity", exact=True).click()
     page.get_by_label("Kind").select_option("call")
     page.get_by_label("Subject").fill("Renewal check-in with the champion")
     page.get_by_label("Minutes spent").fill("25")
@@ -43,7 +43,7 @@ def test_a_csm_opens_an_account_logs_a_call_and_sees_it_on_the_timeline(live_ser
     expect(timeline).to_contain_text("Renewal check-in with the champion")
     expect(timeline).to_contain_text("With Carl Champion")
     expect(timeline).to_contain_text("25 min")
-    expect(page.get_by_role("status")).to_have_text("Activity logged.")
+    expect(page.locator("main").get_by_role("status")).to_have_text("Activity logged.")
     assert page.url == url_before  # HTMX swapped the panel; no full reload
     with tenant_context(tenant):
         assert Activity.objects.get().subject == "Renewal check-in with the champion"

@@ -44,7 +44,7 @@ def test_a_manager_moves_a_renewal_to_at_risk_and_the_forecast_shows_it_after_th
     page.get_by_label("Email").fill("manager@forecastco.test")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/t/forecastco/")
+    page.wait_for_url(f"{live_server.url}/t/forecastco/health/")  # a manager lands on the portfolio
 
     page.goto(f"{live_server.url}/t/forecastco/forecast/")
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"Forecast: {quarter.label}")
@@ -57,7 +57,7 @@ def test_a_manager_moves_a_renewal_to_at_risk_and_the_forecast_shows_it_after_th
     page.goto(f"{live_server.url}/t/forecastco/renewals/")
     page.get_by_label("Forecast category of Initech").select_option(label="At risk")
     page.get_by_role("button", name="Save the renewal of Initech").click()
-    expect(page.get_by_role("status")).to_contain_text("Renewal of Initech saved.")
+    expect(page.locator("main").get_by_role("status")).to_contain_text("Renewal of Initech saved.")
     with tenant_context(tenant):
         assert RenewalOpportunity.objects.get(account=account).category == "at_risk"
 

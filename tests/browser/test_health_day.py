@@ -66,7 +66,7 @@ def _log_in(page, live_server, email):
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/t/{SLUG}/")
+    page.wait_for_url(f"{live_server.url}/t/{SLUG}/health/")  # a manager lands on the portfolio
 
 
 def test_a_manager_reviews_portfolio_health_and_sends_an_nps_survey_to_the_at_risk_account(

@@ -18,9 +18,9 @@ def test_an_ops_user_logs_in_and_opens_the_jobs_page(live_server, transactional_
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
 
-    # One workspace: straight into it.
-    page.wait_for_url(f"{live_server.url}/t/browserco/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Browser Co")
+    # One workspace: straight into it, on the ops home.
+    page.wait_for_url(f"{live_server.url}/t/browserco/ops/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("What to fix today")
     expect(page.locator(".brand")).to_have_text("Browser Co")
     jobs_link = page.get_by_role("navigation", name="Main").get_by_role("link", name="Jobs")
     expect(jobs_link).to_be_visible()

@@ -37,7 +37,7 @@ def test_a_csm_delivers_the_monthly_report_and_schedules_the_follow_up_call(live
     page.get_by_label("Email").fill("csm@browserco.test")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/t/browserco/")
+    page.wait_for_url(f"{live_server.url}/t/browserco/plans/my-work/")  # a CSM lands on My work
 
     # My work says what is left to deliver and leads to the cycle's list, then to the draft.
     page.goto(f"{live_server.url}/t/browserco/plans/my-work/")

@@ -58,6 +58,7 @@ URL_KWARGS: dict[str, object] = {
     "assignment_id": "compensation.CompAssignment",
     "rule_id": {"compensation": "compensation.CompRule", "coverage": "insights.CoverageRule"},
     "report_id": "insights.MonthlyReport",
+    "notification_id": "notifications.Notification",
     "token_id": "tenancy.ApiToken",
     "user_id": "tenancy.User",
     "token": {"accounts_import": ImportUpload("accounts"), "renewals": ImportUpload("contracts"),
@@ -77,7 +78,7 @@ PAGE_ID_PARAMS = {
     "csm": "tenancy.User", "from_csm": "tenancy.User", "user": "tenancy.User",
     "assignment": "compensation.CompAssignment", "target": "renewals.RetentionTarget",
 }
-PAGE_OTHER_PARAMS = {"back", "confirm", "job", "kind", "month", "next", "page", "saved", "status", "when", "year"}
+PAGE_OTHER_PARAMS = {"back", "confirm", "job", "kind", "month", "next", "page", "q", "saved", "status", "when", "year"}
 
 # Integer fields of API bodies and query parameters that name another object.
 API_ID_FIELDS = {

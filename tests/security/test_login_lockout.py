@@ -28,7 +28,7 @@ def fail(client, email, times):
 
 
 def logged_in(client) -> bool:
-    return client.get("/t/alpha/").status_code == 200
+    return client.get("/t/alpha/members/").status_code == 200
 
 
 def test_it_uses_the_database_handler_so_every_web_process_sees_the_same_counts():

@@ -119,5 +119,5 @@ def test_old_failures_are_not_listed(ops, tenant_a, teammate):
 
 
 def test_ops_find_the_page_in_the_menu(ops, tenant_a):
-    html = ops.get("/t/alpha/").content.decode()
+    html = ops.get("/t/alpha/", follow=True).content.decode()
     assert PAGE in html and "/t/alpha/ops/tokens/" in html

@@ -166,4 +166,4 @@ def test_a_token_of_mine_in_another_workspace_is_not_listed_here(client, tenant_
 
 
 def test_the_user_menu_links_my_tokens(as_teammate, tenant_a):
-    assert MINE in as_teammate.get("/t/alpha/").content.decode()
+    assert MINE in as_teammate.get("/t/alpha/", follow=True).content.decode()

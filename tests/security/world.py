@@ -34,6 +34,7 @@ from accounts.models import (
 )
 from compensation.models import CompAssignment, CompLine, CompPlan, CompRule, CompStatement
 from csplatform.jobs.models import JobRun, TableVolume
+from csplatform.notifications.models import DigestDelivery, Notification
 from csplatform.tenancy.context import tenant_context
 from csplatform.tenancy.models import ApiToken, Membership, Role, Tenant, User
 from csplatform.tenancy.registry import tenant_owned_models
@@ -235,6 +236,14 @@ def _seed(world: World, text: _Text) -> None:
     add(JobRun.objects.create(job="platform.table_volume", day=today, started_at=now, finished_at=now,
                               status=JobRun.Status.FAILED, error=text(), traceback=text()))
     add(TableVolume.objects.create(day=today, table_name=text(), row_count=1))
+    for user in world.people.values():  # everyone's own notification: a member opens only theirs
+        notification = Notification.objects.create(
+            recipient=user, kind=Notification.Kind.TASK_ASSIGNED, title=text("Notification "), body=text(),
+            url=f"accounts/{account.pk}/", source_key=f"task:{task.pk}:assigned:{user.pk}", created_at=now)
+        keep.setdefault("notifications.Notification", notification)
+        world.per_user[("notifications.Notification", user.pk)] = notification
+    add(DigestDelivery.objects.create(user=csm, kind="daily", local_date=today, status=DigestDelivery.Status.SENT,
+                                      claimed_at=now, sent_at=now, items=1))
 
 
 def _seed_health(world, text, account, contact, segment, stage, task, now, today):

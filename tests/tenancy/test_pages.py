@@ -12,10 +12,10 @@ def test_it_sends_anonymous_visitors_to_login(client, tenant_a):
 
 def test_it_shows_the_workspace_to_a_member(client, tenant_a, owner, teammate):
     client.force_login(teammate)
-    response = client.get("/t/alpha/")
-    assert response.status_code == 200
+    response = client.get("/t/alpha/", follow=True)  # a CSM's home is My work
+    assert response.status_code == 200 and response.redirect_chain == [("/t/alpha/plans/my-work/", 302)]
     assert b"Alpha Inc" in response.content
-    assert b"owner@alpha.test" in response.content
+    assert b"owner@alpha.test" in client.get("/t/alpha/members/").content
 
 
 def test_it_answers_404_to_a_non_member(client, tenant_a, outsider):
@@ -51,7 +51,7 @@ def test_it_lets_a_member_of_two_tenants_switch(client, tenant_a, tenant_b, owne
     picker = client.get("/")
     assert picker.status_code == 200
     assert b"/t/alpha/" in picker.content and b"/t/bravo/" in picker.content
-    page = client.get("/t/bravo/")
+    page = client.get("/t/bravo/", follow=True)
     assert b"Bravo Ltd" in page.content and b"Switch workspace" in page.content
 
 
@@ -64,7 +64,7 @@ def test_it_goes_straight_to_the_only_workspace(client, tenant_a, owner):
 def test_it_logs_in_with_email_and_password(client, tenant_a, owner):
     response = client.post(reverse("login"), {"username": "owner@alpha.test", "password": "correct horse battery"})
     assert response.status_code == 302
-    assert client.get("/t/alpha/").status_code == 200
+    assert client.get("/t/alpha/", follow=True).status_code == 200
 
 
 def test_it_says_why_a_login_failed(client, owner):

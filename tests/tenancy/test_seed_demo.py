@@ -26,5 +26,5 @@ def test_demo_users_can_log_in(client, demo_tenants, db):
     # Through the login page: django-axes checks every password login, and it needs the request.
     response = client.post("/login/", {"username": "csm1@acme.example", "password": "demo-pass-for-test"})
     assert response.status_code == 302
-    assert client.get("/t/acme/").status_code == 200
+    assert client.get("/t/acme/", follow=True).status_code == 200  # lands on the CSM's home, My work
     assert client.get("/t/globex/").status_code == 404

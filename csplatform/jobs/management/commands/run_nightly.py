@@ -1,8 +1,7 @@
-from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
+from csplatform.jobs.commands import day_option
 from csplatform.jobs.registry import nightly_jobs
 from csplatform.jobs.services import active_tenants, nightly_run_for_tenant
 
@@ -15,7 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--date", help="the day to compute, YYYY-MM-DD (default: today)")
 
     def handle(self, *args, tenant=None, date=None, **options):
-        day = self._parse_day(date)
+        day = day_option(date)
         tenants = list(active_tenants(tenant))
         if tenant and not tenants:
             raise CommandError(f"No active tenant with slug {tenant!r}")
@@ -37,11 +36,3 @@ class Command(BaseCommand):
         if failures:
             raise CommandError(f"{failures} job run(s) failed; see the jobs page or JobRun rows for tracebacks")
 
-    @staticmethod
-    def _parse_day(value):
-        if not value:
-            return timezone.localdate()
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            raise CommandError(f"--date must be YYYY-MM-DD, got {value!r}") from None
