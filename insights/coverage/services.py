@@ -138,7 +138,7 @@ def accounts_reassign(*, tenant, account_ids, to_user, by, note: str = "") -> di
         moving = plan["accounts"]
         ids = [a["id"] for a in moving]
         # Before the accounts change CSM: both follow "owned by the account's current CSM".
-        tasks = open_tasks_follow_csm(account_ids=ids, to_user=to_user)
+        tasks = open_tasks_follow_csm(account_ids=ids, to_user=to_user, by=by)
         opportunities = open_opportunities_follow_csm(account_ids=ids, to_user=to_user)
         drafts = report_drafts_follow_csm(account_ids=ids, to_user=to_user)
         if accounts_csm_set(account_ids=ids, csm=to_user) != len(ids):

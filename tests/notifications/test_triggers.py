@@ -60,6 +60,22 @@ def test_it_does_not_notify_someone_who_gave_a_task_to_themselves(client, tenant
     assert _task_titles(tenant_a) == ["Note to self"] and notifications(tenant_a) == []
 
 
+def test_it_tells_whoever_a_reassignment_gives_tasks_to_but_not_the_manager_who_takes_them_over(
+        tenant_a, account, csm, manager):
+    from insights.coverage.services import accounts_reassign
+
+    _task(tenant_a, account, owner=csm, title="Chase the security review")
+    with tenant_context(tenant_a):
+        accounts_reassign(tenant=tenant_a, account_ids=[account.pk], to_user=manager, by=manager)
+    assert of(tenant_a, manager) == []  # their own move
+
+    other = MembershipFactory(tenant=tenant_a, role=Role.CSM, manager=manager, user__email="other@alpha.test").user
+    with tenant_context(tenant_a):
+        accounts_reassign(tenant=tenant_a, account_ids=[account.pk], to_user=other, by=manager)
+    [note] = of(tenant_a, other, "task_assigned")
+    assert note.title == "New task: Chase the security review"
+
+
 def _task_titles(tenant):
     with tenant_context(tenant):
         return list(Task.objects.values_list("title", flat=True))
