@@ -1,7 +1,7 @@
 """The executive's headline numbers, each computed by the selector of the page that explains it:
-GRR and NRR of the last complete fiscal quarter (renewals.retention, as the retention page), the forecast GRR and
-NRR of this quarter against the tenant's target (renewals.forecast, as the forecast page), and the health mix by
-ARR (today's Account.arr in each account's latest health band, renewals.selectors.band_subquery).
+GRR and NRR of the last complete fiscal quarter (renewals.retention_trend, the rows the forecast page's trend
+reads), the forecast GRR and NRR of this quarter against the tenant's target (renewals.forecast, as the forecast
+page), and the health mix by ARR (today's Account.arr in each band of the latest nightly scores).
 
 A fixed number of queries whatever the size of the book: every figure is one grouped statement."""
 
@@ -12,14 +12,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, Sum
 
 from accounts.models import Account
-from health.models import Band
+from health.models import Band, HealthScore
 from renewals.forecast import ForecastSummary, forecast_summary, latest_forecast_day
 from renewals.models import RetentionTarget
-from renewals.periods import Quarter, fiscal_quarter, last_quarters
-from renewals.retention import RetentionRow, retention
-from renewals.selectors import band_subquery
+from renewals.periods import Quarter, fiscal_quarter
+from renewals.retention import RetentionRow
+from renewals.retention_trend import retention_trend
 
 ZERO = Decimal("0")
+EMPTY = {"arr": ZERO, "accounts": 0}
 # Worst first, as an executive reads risk; the CSS custom property is the one every band colour comes from.
 MIX_BANDS = [
     (Band.RED, "Red", "--band-red"),
@@ -44,29 +45,37 @@ def _share(part: Decimal, whole: Decimal) -> Decimal:
 
 
 def health_mix_by_arr(*, today: date) -> dict:
-    """Active accounts with ARR, per band of their latest score up to today (no score yet: "No score"), with
-    their ARR, count and share of the ARR: one query."""
-    rows = (Account.objects.filter(status=Account.Status.ACTIVE, arr__gt=0)
-            .annotate(band=band_subquery(today=today, account_ref="pk"))
-            .values("band").annotate(arr=Sum("arr"), accounts=Count("id")).order_by())
+    """Active accounts with ARR, per band of the latest nightly scores up to today (accounts that day did not score:
+    "No score"), with their ARR, count and share of the ARR: three queries on the (tenant, day, band) index.
+
+    The nightly recompute scores every active account, so the day's scores are each account's latest; reading them
+    by day, rather than probing each account's latest score, keeps the page fast at 20,000 accounts."""
+    with_arr = Account.objects.filter(status=Account.Status.ACTIVE, arr__gt=0)
+    # The newest day that scored an active account (walks the (tenant, day) index backwards to the first one).
+    day = (HealthScore.objects.filter(day__lte=today, account__status=Account.Status.ACTIVE)
+           .order_by("-day").values_list("day", flat=True).first())
     found: dict[str, dict] = {}
-    for row in rows:
-        key = row["band"] or Band.NONE
-        entry = found.setdefault(key, {"arr": ZERO, "accounts": 0})
-        entry["arr"] += Decimal(row["arr"] or 0)
-        entry["accounts"] += row["accounts"]
-    total = sum((entry["arr"] for entry in found.values()), ZERO)
-    empty = {"arr": ZERO, "accounts": 0}
-    bands = [BandShare(band=band.value, label=label, colour_var=var, accounts=found.get(band, empty)["accounts"],
-                       arr=found.get(band, empty)["arr"], share=_share(found.get(band, empty)["arr"], total))
+    if day is not None:
+        scored = (HealthScore.objects.filter(day=day, account__in=with_arr)
+                  .values("band").annotate(arr=Sum("account__arr"), accounts=Count("id")).order_by())
+        found = {row["band"] or Band.NONE: {"arr": Decimal(row["arr"] or 0), "accounts": row["accounts"]}
+                 for row in scored}
+    everyone = with_arr.aggregate(arr=Sum("arr"), accounts=Count("id"))
+    scored_arr = sum((entry["arr"] for band, entry in found.items() if band != Band.NONE), ZERO)
+    scored_accounts = sum(entry["accounts"] for band, entry in found.items() if band != Band.NONE)
+    found[Band.NONE] = {"arr": Decimal(everyone["arr"] or 0) - scored_arr,
+                        "accounts": (everyone["accounts"] or 0) - scored_accounts}
+    total = Decimal(everyone["arr"] or 0)
+    bands = [BandShare(band=band.value, label=label, colour_var=var, accounts=found.get(band, EMPTY)["accounts"],
+                       arr=found.get(band, EMPTY)["arr"], share=_share(found.get(band, EMPTY)["arr"], total))
              for band, label, var in MIX_BANDS]
     return {"bands": bands, "total_arr": total, "accounts": sum(b.accounts for b in bands)}
 
 
 def retention_last_quarter(*, tenant, today: date) -> tuple[Quarter, RetentionRow]:
-    """The last complete fiscal quarter (the retention page's default period) and its GRR/NRR row."""
-    previous = last_quarters(tenant, 2, today)[0]
-    [row] = retention(start=previous.start, end=previous.end)
+    """The last complete fiscal quarter (the retention page's default period) and its GRR/NRR row, from the rows
+    the nightly forecast job stores for the trend (computed from the contracts before tonight's first run)."""
+    [(previous, row), _current] = retention_trend(tenant=tenant, upto=today, quarters=2)
     return previous, row
 
 

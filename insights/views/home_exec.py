@@ -2,9 +2,9 @@
 the health mix by ARR. Each figure links to the page that explains it (retention, forecast, portfolio)."""
 
 from django.shortcuts import render
-from django.utils import timezone
 
 from csplatform.tenancy.pages import tenant_page
+from csplatform.tenancy.timezones import business_day
 
 from ..home.headlines import forecast_this_quarter, health_mix_by_arr, retention_last_quarter
 
@@ -12,7 +12,7 @@ from ..home.headlines import forecast_this_quarter, health_mix_by_arr, retention
 @tenant_page("retention.view")
 def page(request):
     tenant = request.tenant
-    today = timezone.localdate()
+    today = business_day()  # the figures are keyed by the jobs' day
     quarter, retained = retention_last_quarter(tenant=tenant, today=today)
     forecast = forecast_this_quarter(tenant=tenant, today=today)
     return render(request, "insights/home_exec.html", {
